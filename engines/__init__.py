@@ -1,0 +1,47 @@
+"""Inference backends behind one interface (see :mod:`vdsr.engine`).
+
+Each backend imports its runtime lazily, so importing this package never
+requires onnxruntime, openvino or tensorrt. ``create_engine("auto", ...)``
+takes the first backend in :data:`PREFERENCE` that can run here.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from vdsr.engine import ENGINES, Engine, EngineUnavailableError
+
+from engines.torch_ import TorchEngine
+
+__all__ = ["ENGINES", "PREFERENCE", "create_engine"]
+
+log = logging.getLogger(__name__)
+
+# The one list of backends, fastest first: ``auto`` walks it in this order.
+PREFERENCE: tuple[type, ...] = (TorchEngine,)
+for _engine in PREFERENCE:
+    ENGINES.add(_engine.name, _engine)
+
+
+@lru_cache(maxsize=8)
+def create_engine(name: str, checkpoint: Path) -> Engine:
+    """Build (once per process) the engine ``name`` (or ``auto``) for a checkpoint file.
+
+    Raises:
+        EngineUnavailableError: the backend cannot run here; the message says why.
+        KeyError: ``name`` is not a known backend.
+    """
+    if name != "auto":
+        return ENGINES.get(name)(checkpoint)
+    reasons = []
+    for cls in PREFERENCE:
+        try:
+            engine = cls(checkpoint)
+        except EngineUnavailableError as exc:
+            reasons.append(f"{cls.name}: {exc}")
+            continue
+        log.info("engine auto -> %s", cls.name)
+        return engine
+    raise EngineUnavailableError("no engine can run here: " + "; ".join(reasons))

@@ -1,0 +1,1 @@
+"""Training and the ablation study for every VDSR variant."""

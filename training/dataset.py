@@ -1,0 +1,87 @@
+"""Random training patches from a folder of images (T91), made on the fly.
+
+Each image is optionally downsized (1.0 / 0.7 / 0.5), then, per scale, degraded
+exactly as at inference time: bicubic down by the scale, rounded to 8 bits,
+bicubic up again. The luma of every (ground truth, degraded) pair is kept in
+memory (about 150 MB for T91) and patches are cropped from it with a random
+flip/rotation, so sampling costs microseconds and is deterministic per seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vdsr.color import rgb_to_y
+from vdsr.data import load_rgb_folder
+from vdsr.pipeline import to_float
+from vdsr.resize import bicubic_degrade, imresize, modcrop
+
+__all__ = ["PatchBank", "PatchBatch"]
+
+
+@dataclass(frozen=True)
+class PatchBatch:
+    """``lr`` is the bicubic-upscaled input and ``hr`` the target: float32 (N, 1, P, P) luma
+    in [0, 1]; ``scales`` is (N,) int."""
+
+    lr: np.ndarray
+    hr: np.ndarray
+    scales: np.ndarray
+
+
+class PatchBank:
+    """Degraded/ground-truth luma pairs for every image, downsize and scale."""
+
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        scales: Sequence[int] = (2, 3, 4),
+        downsizes: Sequence[float] = (1.0, 0.7, 0.5),
+        patch_size: int = 41,
+    ) -> None:
+        self.scales = tuple(int(s) for s in scales)
+        self.patch_size = patch_size
+        # pairs[scale] -> list of (hr_y, lr_y) arrays, each at least patch_size square.
+        self.pairs: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {s: [] for s in self.scales}
+        for _, img in load_rgb_folder(folder):
+            rgb = to_float(img)
+            for factor in downsizes:
+                size = (round(rgb.shape[0] * factor), round(rgb.shape[1] * factor))
+                hr_full = rgb if factor == 1.0 else np.clip(np.rint(imresize(rgb, size) * 255), 0, 255) / 255
+                for s in self.scales:
+                    hr = modcrop(hr_full, s)
+                    if min(hr.shape[:2]) < patch_size:
+                        continue
+                    up = imresize(bicubic_degrade(hr, s), hr.shape[:2])
+                    self.pairs[s].append((rgb_to_y(hr).astype(np.float32), rgb_to_y(up).astype(np.float32)))
+        for s, items in self.pairs.items():
+            if not items:
+                raise ValueError(f"no image in {folder} is large enough for {patch_size}px patches at x{s}")
+        # Sample images in proportion to their number of patch positions, as a sliding window would.
+        self.weights = {
+            s: np.array([(a.shape[0] - patch_size + 1) * (a.shape[1] - patch_size + 1) for a, _ in items], float)
+            for s, items in self.pairs.items()
+        }
+        for w in self.weights.values():
+            w /= w.sum()
+
+    def sample(self, batch_size: int, rng: np.random.Generator) -> PatchBatch:
+        """Draw ``batch_size`` random patches, scales mixed uniformly, with random dihedral augmentation."""
+        p = self.patch_size
+        lr = np.empty((batch_size, 1, p, p), np.float32)
+        hr = np.empty_like(lr)
+        scales = rng.choice(self.scales, size=batch_size)
+        for i, s in enumerate(scales):
+            hr_y, lr_y = self.pairs[s][rng.choice(len(self.pairs[s]), p=self.weights[s])]
+            top = rng.integers(0, hr_y.shape[0] - p + 1)
+            left = rng.integers(0, hr_y.shape[1] - p + 1)
+            rot, flip = rng.integers(0, 4), rng.integers(0, 2)
+            for dst, src in ((hr, hr_y), (lr, lr_y)):
+                patch = np.rot90(src[top : top + p, left : left + p], rot)
+                dst[i, 0] = patch[:, ::-1] if flip else patch
+        return PatchBatch(lr=lr, hr=hr, scales=scales)

@@ -1,0 +1,106 @@
+"""Safetensors checkpoints that carry their own model config and provenance.
+
+A checkpoint is a ``.safetensors`` file whose string metadata holds:
+``format`` (always ``vdsr-checkpoint/1``), ``config`` (ModelConfig as JSON),
+``scales`` (JSON list), and optional ``training`` / ``evaluation`` JSON.
+Loading never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from vdsr.config import ModelConfig
+from vdsr.models import VDSR, build_model
+
+__all__ = ["CheckpointError", "CheckpointInfo", "load_checkpoint", "read_checkpoint_info", "save_checkpoint"]
+
+FORMAT = "vdsr-checkpoint/1"
+
+
+class CheckpointError(ValueError):
+    """A file is missing, is not a VDSR checkpoint, or does not match its config."""
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What a checkpoint says about itself."""
+
+    path: Path
+    config: ModelConfig
+    scales: tuple[float, ...]
+    training: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: VDSR,
+    *,
+    scales: tuple[float, ...] | list[float],
+    training: dict[str, Any] | None = None,
+    evaluation: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model``'s weights and provenance to a safetensors file (atomically)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {
+        "format": FORMAT,
+        "config": model.config.to_json(),
+        "scales": json.dumps([float(s) for s in scales]),
+        "training": json.dumps(training or {}, sort_keys=True),
+        "evaluation": json.dumps(evaluation or {}, sort_keys=True),
+    }
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata=metadata)
+    tmp.replace(path)
+    return path
+
+
+def read_checkpoint_info(path: str | Path) -> CheckpointInfo:
+    """Read only the metadata of a checkpoint (cheap: no tensors are loaded)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a safetensors file ({exc})") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a safetensors file but not a VDSR checkpoint (no '{FORMAT}' metadata)")
+    try:
+        return CheckpointInfo(
+            path=path,
+            config=ModelConfig.from_json(meta["config"]),
+            scales=tuple(json.loads(meta.get("scales", "[]"))),
+            training=json.loads(meta.get("training", "{}")),
+            evaluation=json.loads(meta.get("evaluation", "{}")),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"{path} has malformed checkpoint metadata: {exc}") from None
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[VDSR, CheckpointInfo]:
+    """Rebuild the model a checkpoint describes and load its weights (eval mode)."""
+    info = read_checkpoint_info(path)
+    model = build_model(info.config)
+    with safe_open(str(info.path), framework="pt", device=str(map_location)) as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open is not a Mapping
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise CheckpointError(
+            f"{path}: weights do not match its config {info.config.name}: {' '.join(first[:3])}"
+        ) from None
+    return model.eval(), info

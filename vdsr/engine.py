@@ -1,0 +1,38 @@
+"""The inference-engine interface and the registry every backend joins.
+
+An engine maps float32 arrays of shape (N, 1, H, W), luma in [0, 1], to arrays
+of the same shape. Backends live in the top-level ``engines`` package and
+register themselves in :data:`ENGINES`; the core only depends on this protocol.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from vdsr.registry import Registry
+
+__all__ = ["ENGINES", "Engine", "EngineUnavailableError"]
+
+
+class EngineUnavailableError(RuntimeError):
+    """The requested backend cannot run here (runtime not installed, no GPU, ...)."""
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Runs the VDSR network on batches of luma planes."""
+
+    name: ClassVar[str]
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        """Refine luma: float32 (N, 1, H, W) in [0, 1] -> float32 (N, 1, H, W)."""
+        ...
+
+    def close(self) -> None:
+        """Release runtime resources."""
+        ...
+
+
+ENGINES: Registry[type] = Registry("engine")

@@ -1,0 +1,122 @@
+"""Reading and writing images with their bit depth, channels and orientation intact.
+
+Arrays are (H, W) gray, (H, W, 2) gray+alpha, (H, W, 3) RGB or (H, W, 4) RGBA,
+uint8 or uint16. PIL reads most files and honours EXIF orientation; OpenCV
+reads and writes 16-bit colour, which PIL cannot.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = ["MAX_INPUT_PIXELS", "ImageReadError", "read_image", "write_image"]
+
+MAX_INPUT_PIXELS = 50_000_000
+_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "WEBP", "TIFF"}
+_WRITE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+_TO_MODE = {"1": "L", "P": "RGB", "PA": "RGBA", "CMYK": "RGB", "YCbCr": "RGB", "LAB": "RGB", "HSV": "RGB",
+            "La": "LA", "RGBa": "RGBA", "RGBX": "RGB"}
+_KEEP_MODES = {"L", "LA", "RGB", "RGBA"}
+
+
+class ImageReadError(ValueError):
+    """A file is missing, not a supported image, damaged, or too large."""
+
+
+def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1-8) to an HxW[xC] array, as ImageOps.exif_transpose does."""
+    ops = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+           5: lambda a: np.swapaxes(a, 0, 1), 6: lambda a: np.rot90(a, -1),
+           7: lambda a: np.rot90(a, 1)[::-1], 8: lambda a: np.rot90(a, 1)}
+    op = ops.get(orientation)
+    return np.ascontiguousarray(op(arr)) if op else arr
+
+
+def _read_16bit_colour(path: Path) -> np.ndarray | None:
+    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if arr is None or arr.dtype != np.uint16 or arr.ndim != 3:
+        return None
+    code = cv2.COLOR_BGRA2RGBA if arr.shape[2] == 4 else cv2.COLOR_BGR2RGB
+    return cv2.cvtColor(arr, code)
+
+
+def read_image(path: str | Path, *, max_pixels: int = MAX_INPUT_PIXELS) -> np.ndarray:
+    """Read an image file into a uint8 or uint16 array (see module docstring).
+
+    Raises:
+        ImageReadError: with a one-line reason for anything that cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageReadError(f"{path}: not a readable image ({type(exc).__name__})") from None
+    except OSError as exc:
+        raise ImageReadError(f"{path}: cannot open ({exc})") from None
+    with im:
+        if im.format not in _FORMATS:
+            raise ImageReadError(f"{path}: {im.format} images are not supported (use PNG, JPEG, BMP, WebP or TIFF)")
+        width, height = im.size
+        if width * height > max_pixels:
+            raise ImageReadError(f"{path}: {width}x{height} is over the limit of {max_pixels / 1e6:.0f} megapixels")
+        if width < 1 or height < 1:
+            raise ImageReadError(f"{path}: image is empty")
+        try:
+            orientation = int(im.getexif().get(0x0112, 1))
+            if im.format in {"PNG", "TIFF"} and im.mode in {"RGB", "RGBA"}:
+                deep = _read_16bit_colour(path)
+                if deep is not None:
+                    return _orient(deep, orientation)
+            im.load()
+            if im.mode.startswith("I;16") or im.mode == "I":
+                arr = np.clip(np.asarray(im, dtype=np.int64), 0, 65535).astype(np.uint16)
+                return _orient(arr, orientation)
+            if im.mode == "F":
+                raise ImageReadError(f"{path}: floating-point images are not supported")
+            if im.mode == "P" and "transparency" in im.info:
+                im = im.convert("RGBA")
+            elif im.mode not in _KEEP_MODES:
+                im = im.convert(_TO_MODE.get(im.mode, "RGB"))
+            return np.array(ImageOps.exif_transpose(im))
+        except (OSError, SyntaxError, ValueError) as exc:
+            if isinstance(exc, ImageReadError):
+                raise
+            raise ImageReadError(f"{path}: damaged or truncated image ({exc})") from None
+
+
+def write_image(path: str | Path, img: np.ndarray, *, quality: int = 95) -> Path:
+    """Write an array from :func:`read_image` (or the upscaler) to ``path``; format from the suffix.
+
+    16-bit colour goes through OpenCV (PNG/TIFF only). JPEG cannot hold alpha or
+    16 bits, so those raise ``ValueError`` rather than silently losing data.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _WRITE_SUFFIXES:
+        raise ValueError(f"{path}: unsupported output format {suffix or '(none)'}")
+    channels = 1 if img.ndim == 2 else img.shape[2]
+    if suffix in {".jpg", ".jpeg"} and (img.dtype != np.uint8 or channels in (2, 4)):
+        raise ValueError(f"{path}: JPEG cannot store alpha or 16-bit data; write .png instead")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if img.dtype == np.uint16 and channels > 1:
+        if suffix not in {".png", ".tif", ".tiff"}:
+            raise ValueError(f"{path}: 16-bit colour needs .png or .tif")
+        code = cv2.COLOR_RGBA2BGRA if channels == 4 else cv2.COLOR_RGB2BGR
+        if channels == 2:
+            raise ValueError(f"{path}: 16-bit gray+alpha is not supported; write 8-bit or drop alpha")
+        if not cv2.imwrite(str(path), cv2.cvtColor(img, code)):
+            raise OSError(f"{path}: could not write")
+        return path
+    arr = img[..., 0] if channels == 1 and img.ndim == 3 else img
+    options = {"quality": quality} if suffix in {".jpg", ".jpeg", ".webp"} else {}
+    Image.fromarray(arr).save(path, **options)
+    return path

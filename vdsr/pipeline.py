@@ -1,0 +1,128 @@
+"""The upscaling pipeline: the one place that owns colour, alpha, bit depth and tiling.
+
+RGB -> bicubic to the target size -> BT.601 YCbCr -> the network refines Y
+(tile by tile) -> recombine with the bicubic Cb/Cr -> RGB -> input dtype.
+Grayscale images are refined directly as luma; alpha is upscaled bicubically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from vdsr.color import rgb_to_ycbcr, ycbcr_to_rgb
+from vdsr.resize import imresize, scaled_size
+from vdsr.tiling import run_tiled
+
+__all__ = ["InputError", "Upscaler", "UpscaleLimits", "to_float", "from_float"]
+
+_MAX_BY_DTYPE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+
+
+class InputError(ValueError):
+    """The image cannot be upscaled as given (bad shape, dtype, size or scale)."""
+
+
+@dataclass(frozen=True)
+class UpscaleLimits:
+    """Bounds that keep memory and run time predictable."""
+
+    max_output_pixels: int = 200_000_000
+    max_scale: float = 8.0
+    tile: int = 512
+
+
+def to_float(img: np.ndarray) -> np.ndarray:
+    """uint8/uint16/float image -> float32 in [0, 1]."""
+    peak = _MAX_BY_DTYPE.get(img.dtype)
+    if peak is not None:
+        return img.astype(np.float32) / np.float32(peak)
+    if img.dtype.kind == "f":
+        return img.astype(np.float32, copy=False)
+    raise InputError(f"unsupported pixel type {img.dtype}; expected uint8, uint16 or float")
+
+
+def from_float(img: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """float in [0, 1] -> ``dtype`` (rounded and clipped for integer types)."""
+    img = np.clip(img, 0.0, 1.0)
+    peak = _MAX_BY_DTYPE.get(np.dtype(dtype))
+    if peak is None:
+        return img.astype(dtype)
+    return np.rint(img * peak).astype(dtype)
+
+
+def _split_channels(img: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return (colour, alpha): colour is (H, W) gray or (H, W, 3) RGB."""
+    if img.ndim == 2:
+        return img, None
+    if img.ndim != 3 or img.shape[2] not in (1, 2, 3, 4):
+        raise InputError(f"unsupported image shape {img.shape}; expected H x W with 1-4 channels")
+    channels = img.shape[2]
+    if channels in (1, 2):
+        return img[..., 0], (img[..., 1] if channels == 2 else None)
+    return img[..., :3], (img[..., 3] if channels == 4 else None)
+
+
+class Upscaler:
+    """Upscales images with a luma-refining network; stateless between calls.
+
+    Args:
+        refine: engine callable, float32 (N, 1, H, W) luma -> same shape; ``None``
+            gives plain bicubic (the baseline).
+        receptive_radius: pixels of context the network needs; the tile halo.
+        limits: size bounds and tile size.
+    """
+
+    def __init__(
+        self,
+        refine: Callable[[np.ndarray], np.ndarray] | None,
+        *,
+        receptive_radius: int = 20,
+        limits: UpscaleLimits | None = None,
+    ) -> None:
+        self.refine = refine
+        self.halo = receptive_radius
+        self.limits = limits or UpscaleLimits()
+
+    def check(self, height: int, width: int, scale: float) -> tuple[int, int]:
+        """Validate a request and return the output (height, width)."""
+        if not np.isfinite(scale) or scale < 1.0:
+            raise InputError(f"scale must be a number >= 1, got {scale}")
+        if scale > self.limits.max_scale:
+            raise InputError(f"scale {scale} is above the limit of {self.limits.max_scale}")
+        if height < 1 or width < 1:
+            raise InputError("image is empty")
+        out_h, out_w = scaled_size(height, width, scale)
+        if out_h * out_w > self.limits.max_output_pixels:
+            raise InputError(
+                f"output of {out_w}x{out_h} would exceed the limit of "
+                f"{self.limits.max_output_pixels / 1e6:.0f} megapixels; use a smaller scale or image"
+            )
+        return out_h, out_w
+
+    def refine_luma(self, y: np.ndarray) -> np.ndarray:
+        """Run the network on an (H, W) luma plane in [0, 1], tiled."""
+        if self.refine is None:
+            return y
+        return run_tiled(self.refine, y, tile=self.limits.tile, halo=self.halo)
+
+    def upscale(self, img: np.ndarray, scale: float) -> np.ndarray:
+        """Upscale an (H, W[, C]) uint8/uint16/float image; returns the same dtype and channels."""
+        colour, alpha = _split_channels(img)
+        size = self.check(img.shape[0], img.shape[1], scale)
+        up = imresize(to_float(colour), size)
+        if up.ndim == 2:
+            # Gray is luma: map to studio swing, refine, map back.
+            y = self.refine_luma(up * np.float32(219 / 255) + np.float32(16 / 255))
+            out = (y - np.float32(16 / 255)) * np.float32(255 / 219)
+        else:
+            ycbcr = rgb_to_ycbcr(up)
+            ycbcr[..., 0] = self.refine_luma(ycbcr[..., 0])
+            out = ycbcr_to_rgb(ycbcr)
+        if alpha is not None:
+            out = np.dstack([out, imresize(to_float(alpha), size)])
+        if img.ndim == 3 and img.shape[2] == 1:
+            out = out[..., None]
+        return from_float(out, img.dtype)
