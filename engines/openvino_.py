@@ -1,0 +1,111 @@
+"""OpenVINO backend (CPU): runs an ONNX export, an OpenVINO IR (.xml) or a cached export of a checkpoint."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from engines._onnx_cache import EngineFileError, check_input, check_io, onnx_for, require_file
+from vdsr.engine import EngineUnavailableError
+
+__all__ = ["OpenVinoEngine", "OpenVinoOptions"]
+
+_PRECISIONS = ("auto", "f32", "bf16", "f16")
+# OpenVINO element type names -> the precision names the rest of the project uses.
+_PRECISION_NAMES = {"f32": "fp32", "bf16": "bf16", "f16": "fp16"}
+
+
+@dataclass(frozen=True)
+class OpenVinoOptions:
+    """Compile settings.
+
+    Attributes:
+        device: OpenVINO device (``CPU``; ``GPU`` for Intel GPUs).
+        precision: ``INFERENCE_PRECISION_HINT``. ``auto`` is bf16 only where the CPU has
+            native bf16 (AMX or AVX512_BF16) and f32 everywhere else: emulated bf16 on an
+            AVX2-only CPU is slower than f32 and loses accuracy.
+        performance_hint: ``LATENCY`` (one request at a time, as the pipeline runs) or ``THROUGHPUT``.
+        threads: inference threads; 0 lets OpenVINO choose.
+    """
+
+    device: str = "CPU"
+    precision: str = "auto"
+    performance_hint: str = "LATENCY"
+    threads: int = 0
+
+
+class OpenVinoEngine:
+    """Runs the network with OpenVINO; dynamic batch, height and width."""
+
+    name: ClassVar[str] = "openvino"
+
+    def __init__(self, model: str | Path, options: OpenVinoOptions | None = None) -> None:
+        self.options = options or OpenVinoOptions()
+        if self.options.precision not in _PRECISIONS:
+            raise ValueError(f"openvino precision must be one of {_PRECISIONS}, got {self.options.precision!r}")
+        try:
+            import openvino as ov
+        except ImportError:
+            raise EngineUnavailableError("openvino is not installed (pip install openvino)") from None
+        core = ov.Core()
+        if self.options.device.split(".")[0] not in {d.split(".")[0] for d in core.available_devices}:
+            raise EngineUnavailableError(
+                f"openvino sees no {self.options.device} device (has {', '.join(core.available_devices)})"
+            )
+        path = require_file(self.name, model)
+        self.path: Path = path if path.suffix == ".xml" else onnx_for(path, self.name)
+        config: dict[str, Any] = {
+            "PERFORMANCE_HINT": self.options.performance_hint,
+            "INFERENCE_PRECISION_HINT": self._pick_precision(core),
+        }
+        if self.options.threads:
+            config["INFERENCE_NUM_THREADS"] = self.options.threads
+        try:
+            ov_model = core.read_model(str(self.path))
+            self.compiled = core.compile_model(ov_model, self.options.device, config)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "RuntimeError"
+            raise EngineFileError(f"{self.name}: cannot load {self.path.name}: {first}") from None
+        expected = _metadata(ov_model, "vdsr.input")
+        inputs = [(p.get_any_name(), _dims(p.get_partial_shape())) for p in self.compiled.inputs]
+        outputs = [(p.get_any_name(), _dims(p.get_partial_shape())) for p in self.compiled.outputs]
+        self.input_name, self.output_name = check_io(self.name, self.path, inputs, outputs, expected_input=expected)
+        self.input_shape: tuple[object, ...] = tuple(inputs[0][1])
+        hint = str(self.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name())
+        self.precision: str = _PRECISION_NAMES.get(hint, hint)
+        self._request = self.compiled.create_infer_request()
+        self._lock = threading.Lock()
+
+    def _pick_precision(self, core: Any) -> str:
+        if self.options.precision != "auto":
+            return self.options.precision
+        caps = core.get_property(self.options.device, "OPTIMIZATION_CAPABILITIES")
+        return "bf16" if "BF16" in caps else "f32"
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        x = check_input(self.name, y, self.input_shape)
+        with self._lock:  # one infer request, reused; its output buffer is copied before release
+            self._request.infer({self.input_name: x})
+            return np.array(self._request.get_output_tensor(0).data, dtype=np.float32, copy=True)
+
+    def close(self) -> None:
+        self._request = None  # type: ignore[assignment]
+        self.compiled = None  # type: ignore[assignment]
+
+
+def _dims(shape: Any) -> list[object]:
+    """OpenVINO PartialShape -> list with ints for static dims and None for dynamic ones."""
+    return [d.get_length() if d.is_static else None for d in shape]
+
+
+def _metadata(ov_model: Any, key: str) -> str | None:
+    """A ``metadata_props`` entry of an ONNX model as OpenVINO exposes it (rt_info ``framework``)."""
+    path = ["framework", key]
+    try:
+        return str(ov_model.get_rt_info(path).astype(str)) if ov_model.has_rt_info(path) else None
+    except (RuntimeError, AttributeError):
+        return None
