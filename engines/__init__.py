@@ -13,6 +13,9 @@ from pathlib import Path
 
 from vdsr.engine import ENGINES, Engine, EngineUnavailableError
 
+from engines.onnxruntime_ import OnnxRuntimeEngine
+from engines.openvino_ import OpenVinoEngine
+from engines.tensorrt_ import TensorRTEngine
 from engines.torch_ import TorchEngine
 
 __all__ = ["ENGINES", "PREFERENCE", "create_engine"]
@@ -20,7 +23,7 @@ __all__ = ["ENGINES", "PREFERENCE", "create_engine"]
 log = logging.getLogger(__name__)
 
 # The one list of backends, fastest first: ``auto`` walks it in this order.
-PREFERENCE: tuple[type, ...] = (TorchEngine,)
+PREFERENCE: tuple[type, ...] = (TensorRTEngine, OpenVinoEngine, OnnxRuntimeEngine, TorchEngine)
 for _engine in PREFERENCE:
     ENGINES.add(_engine.name, _engine)
 
