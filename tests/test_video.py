@@ -1,0 +1,390 @@
+"""Tests for vdsr.video: probing, upscaling with audio/colour/timing intact, stills and frame folders.
+
+Clips are tiny (64x48, a handful of frames) and generated with PyAV into tmp_path;
+the shared test videos (carphone, bigbuckbunny) are used for a few frames only.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from vdsr.data import data_dir
+from vdsr.imageio import read_image, write_image
+from vdsr.pipeline import Upscaler
+from vdsr.resize import scaled_size
+from vdsr.video import (
+    VideoError,
+    extract_frames,
+    probe_video,
+    upscale_frame_folder,
+    upscale_video,
+)
+
+VIDEO_DIR = data_dir() / "video"
+FAST = {"preset": "ultrafast"}
+BICUBIC = Upscaler(None)
+
+
+def _shared(name: str) -> Path:
+    path = VIDEO_DIR / name
+    if not path.is_file():
+        pytest.skip(f"test video {path} not found (set VDSR_DATA_DIR to the shared data folder)")
+    return path
+
+
+def _flat_frame(width: int, height: int, yuv: tuple[int, int, int]) -> av.VideoFrame:
+    frame = av.VideoFrame(width, height, "yuv420p")
+    for plane, value in zip(frame.planes, yuv, strict=True):
+        plane.update(np.full(plane.buffer_size, value, np.uint8).tobytes())
+    return frame
+
+
+def make_clip(
+    path: Path,
+    *,
+    width: int = 64,
+    height: int = 48,
+    frames: int = 6,
+    rate: Fraction = Fraction(25),
+    pts: list[int] | None = None,
+    time_base: Fraction | None = None,
+    yuv: tuple[int, int, int] | None = None,
+    colorspace: int | None = None,
+    color_range: int | None = None,
+    rotation: int = 0,
+    audio: str | None = None,
+) -> Path:
+    """Write a small H.264 clip: moving gradient (or flat ``yuv``), optional tags, rotation and audio."""
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=rate)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"qp": "0", "preset": "ultrafast"}
+        if time_base is not None:
+            video.codec_context.time_base = time_base
+        if colorspace is not None:
+            video.codec_context.colorspace = colorspace
+        if color_range is not None:
+            video.codec_context.color_range = color_range
+        if rotation:
+            video.set_display_rotation(rotation)
+        sound = None
+        if audio is not None:
+            sound = out.add_stream(audio, rate=8000, layout="mono")
+        ramp = np.linspace(0, 255, width, dtype=np.float32)
+        for i in range(frames):
+            if yuv is None:
+                rgb = np.broadcast_to(((ramp + 20 * i) % 256).astype(np.uint8)[None, :, None], (height, width, 3))
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
+                    format="yuv420p")
+            else:
+                frame = _flat_frame(width, height, yuv)
+            if pts is not None:
+                frame.pts, frame.time_base = pts[i], time_base
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+        if sound is not None:
+            _write_audio(out, sound, seconds=frames / float(rate))
+    return path
+
+
+def _write_audio(out: av.container.OutputContainer, sound: av.AudioStream, seconds: float) -> None:
+    fmt = sound.codec_context.codec.audio_formats[0]
+    dtype = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "flt": np.float32, "dbl": np.float64}[
+        fmt.name.rstrip("p")]
+    total, step = int(8000 * seconds), 1024
+    for start in range(0, total, step):
+        samples = np.zeros((1, min(step, total - start)), dtype)
+        if dtype == np.uint8:
+            samples += 128
+        frame = av.AudioFrame.from_ndarray(samples, format=fmt.name, layout="mono")
+        frame.sample_rate, frame.pts = 8000, start
+        for packet in sound.encode(frame):
+            out.mux(packet)
+    for packet in sound.encode(None):
+        out.mux(packet)
+
+
+def _video_frames(path: Path) -> list[av.VideoFrame]:
+    with av.open(str(path)) as container:
+        return list(container.decode(video=0))
+
+
+def _streams(path: Path) -> dict[str, tuple[str, float]]:
+    """type -> (codec, duration seconds) of the first stream of each type."""
+    found: dict[str, tuple[str, float]] = {}
+    with av.open(str(path)) as container:
+        for stream in container.streams:
+            if stream.type in found:
+                continue
+            seconds = float(stream.duration * stream.time_base) if stream.duration else container.duration / 1e6
+            found[stream.type] = (stream.codec_context.name, seconds)
+    return found
+
+
+def _one_line(exc: pytest.ExceptionInfo[VideoError]) -> str:
+    text = str(exc.value)
+    assert text and "\n" not in text
+    return text
+
+
+# --------------------------------------------------------------------------- probe and errors
+
+
+def test_probe_carphone() -> None:
+    info = probe_video(_shared("carphone_pristine.mp4"))
+    assert (info.width, info.height, info.fps, info.frames) == (176, 144, Fraction(30000, 1001), 120)
+    assert info.codec == "h264" and not info.has_audio and info.audio_codec is None
+    assert (info.color_matrix, info.color_range, info.rotation) == ("bt601", "limited", 0)
+    assert info.duration == pytest.approx(4.004, abs=0.01)
+
+
+def test_probe_tags_and_rotation(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "tagged.mp4", colorspace=1, color_range=2, rotation=90, audio="aac")
+    info = probe_video(clip)
+    assert (info.color_matrix, info.color_range, info.color_guessed) == ("bt709", "full", False)
+    assert info.rotation == 90
+    assert info.audio_codecs == ("aac",)
+
+
+def _audio_only(path: Path) -> Path:
+    with av.open(str(path), "w") as out:
+        _write_audio(out, out.add_stream("aac", rate=8000, layout="mono"), seconds=0.5)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        ("missing.mp4", None, "no such file"),
+        ("corrupt.mp4", lambda p: p.write_bytes(np.random.default_rng(0).bytes(4096)), "not a readable video"),
+        ("notes.txt", lambda p: p.write_text("not a video\n" * 20), "not a readable video"),
+        ("voice.m4a", _audio_only, "audio-only"),
+        ("folder.mp4", lambda p: p.mkdir(), "not a file"),
+    ],
+)
+def test_bad_inputs(tmp_path: Path, name: str, make, message: str) -> None:
+    path = tmp_path / name
+    if make is not None:
+        make(path)
+    with pytest.raises(VideoError) as exc:
+        probe_video(path)
+    assert message in _one_line(exc)
+    with pytest.raises(VideoError):
+        upscale_video(path, tmp_path / "out.mp4", BICUBIC, 2)
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_resolution_limit(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=1)
+    with pytest.raises(VideoError) as exc:
+        probe_video(clip, max_pixels=64 * 47)
+    assert "over the limit" in _one_line(exc)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"crf": 60}, "crf"), ({"start": -1.0}, "start"), ({"duration": 0.0}, "duration"),
+     ({"max_frames": 0}, "max_frames")],
+)
+def test_bad_requests(tmp_path: Path, kwargs: dict, message: str) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=1)
+    with pytest.raises(VideoError) as exc:
+        upscale_video(clip, tmp_path / "out.mp4", BICUBIC, 2, **kwargs)
+    assert message in _one_line(exc)
+    with pytest.raises(VideoError, match="unsupported output container"):
+        upscale_video(clip, tmp_path / "out.webm", BICUBIC, 2)
+    with pytest.raises(VideoError, match="overwrite the input"):
+        upscale_video(clip, clip, BICUBIC, 2)
+    with pytest.raises(VideoError, match="no frames in the requested range"):
+        upscale_video(clip, tmp_path / "out.mp4", BICUBIC, 2, start=30.0)
+    assert not (tmp_path / "out.mp4").exists()
+
+
+# --------------------------------------------------------------------------- upscale_video
+
+
+def test_carphone_x2(tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    result = upscale_video(_shared("carphone_distorted.mp4"), tmp_path / "x2.mp4", BICUBIC, 2, max_frames=8,
+                           progress=lambda done, total: calls.append((done, total)), **FAST)
+    info = probe_video(result.path)
+    assert info.codec == "h264" and info.pix_fmt == "yuv420p"
+    assert (info.width, info.height) == (result.width, result.height) == (352, 288)
+    assert info.fps == Fraction(30000, 1001)
+    assert len(_video_frames(result.path)) == result.frames == 8
+    assert [done for done, _ in calls] == list(range(1, 9)) and calls[-1] == (8, 8)
+    assert result.duration == pytest.approx(8 * 1001 / 30000)
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_odd_output_size_is_made_even(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", width=66, height=50, frames=3)
+    result = upscale_video(clip, tmp_path / "out.mkv", BICUBIC, 1.5, **FAST)
+    height, width = scaled_size(50, 66, 1.5)
+    assert height % 2 or width % 2, "pick a size that needs rounding"
+    frames = _video_frames(result.path)
+    assert (frames[0].width, frames[0].height) == (width - width % 2, height - height % 2)
+    assert len(frames) == 3
+
+
+def test_bigbuckbunny_keeps_audio(tmp_path: Path) -> None:
+    src = _shared("bigbuckbunny.mp4")
+    result = upscale_video(src, tmp_path / "bbb.mp4", BICUBIC, 1, duration=1.0, **FAST)
+    assert result.frames == 25 and result.audio == ("aac copied",)
+    streams = _streams(result.path)
+    assert streams["video"] == ("h264", pytest.approx(1.0, abs=0.001))
+    assert streams["audio"][0] == "aac"
+    assert abs(streams["audio"][1] - streams["video"][1]) <= 1 / 25
+    with av.open(str(src)) as original, av.open(str(result.path)) as copy:
+        assert copy.streams.audio[0].codec_context.layout.name == original.streams.audio[0].codec_context.layout.name
+
+
+def test_trim_shifts_video_and_audio_together(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=25, audio="aac")  # 1 s at 25 fps
+    result = upscale_video(clip, tmp_path / "trim.mkv", BICUBIC, 1, start=0.4, duration=0.2, **FAST)
+    assert result.frames == 5
+    times: dict[str, list[float]] = {"video": [], "audio": []}
+    with av.open(str(result.path)) as container:
+        for packet in container.demux():
+            if packet.pts is not None:
+                times[packet.stream.type].append(float(packet.pts * packet.time_base))
+    video, audio = times["video"], times["audio"]
+    assert min(video) == pytest.approx(0.0)
+    assert 0.0 <= min(audio) < 1024 / 8000 and max(audio) < 0.2
+
+
+def test_variable_frame_rate_timestamps_survive(tmp_path: Path) -> None:
+    pts = [0, 40, 50, 130, 300, 340]  # milliseconds, irregular
+    clip = make_clip(tmp_path / "vfr.mkv", frames=len(pts), pts=pts, time_base=Fraction(1, 1000))
+    result = upscale_video(clip, tmp_path / "out.mp4", BICUBIC, 2, **FAST)
+    times = [round(float(f.pts * f.time_base) * 1000) for f in _video_frames(result.path)]
+    assert times == pts
+
+
+def test_rotation_is_kept(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "rotated.mp4", frames=2, rotation=-90)
+    result = upscale_video(clip, tmp_path / "out.mp4", BICUBIC, 2, **FAST)
+    info = probe_video(result.path)
+    assert info.rotation == -90 and (info.width, info.height) == (128, 96)
+
+
+def test_audio_the_container_cannot_hold_is_reencoded(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "pcm.mkv", frames=5, audio="pcm_u8")
+    result = upscale_video(clip, tmp_path / "out.mp4", BICUBIC, 1, **FAST)
+    assert result.audio == ("pcm_u8 -> aac",)
+    assert probe_video(result.path).audio_codecs == ("aac",)
+
+
+def _reference_rgb(yuv: tuple[float, float, float], matrix: str, full: bool) -> np.ndarray:
+    """Mean Y, Cb, Cr (8-bit code values) -> RGB in [0, 255] by the BT.601 / BT.709 formulas."""
+    kr, kb = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722)}[matrix]
+    offset, span = ((0, 128, 128), (255, 255, 255)) if full else ((16, 128, 128), (219, 224, 224))
+    y, u, v = (np.array(yuv, np.float64) - offset) / span
+    r, b = y + 2 * (1 - kr) * v, y + 2 * (1 - kb) * u
+    g = (y - kr * r - kb * b) / (1 - kr - kb)
+    return np.clip(np.array([r, g, b]) * 255, 0, 255)
+
+
+@pytest.mark.parametrize(
+    ("colorspace", "matrix", "full"),
+    [(6, "bt601", False), (1, "bt709", False), (5, "bt601", True), (None, "bt601", False)],
+)
+def test_no_colour_shift(tmp_path: Path, colorspace: int | None, matrix: str, full: bool) -> None:
+    yuv = (120, 90, 170)
+    clip = make_clip(tmp_path / "flat.mp4", frames=2, yuv=yuv, colorspace=colorspace,
+                     color_range=2 if full else 1)
+    src_info = probe_video(clip)
+    assert (src_info.color_matrix, src_info.color_range) == (matrix, "full" if full else "limited")
+    result = upscale_video(clip, tmp_path / "out.mp4", BICUBIC, 2, crf=0, **FAST)
+    info = probe_video(result.path)
+    assert not info.color_guessed and info.color_range == "limited" and info.color_matrix == result.color_matrix
+    frame = _video_frames(result.path)[-1]
+    out_yuv = tuple(float(np.frombuffer(plane, np.uint8).mean()) for plane in frame.planes)
+    # Decode both with the textbook formulas, each with its own tags: the colours must agree.
+    got = _reference_rgb(out_yuv, info.color_matrix, full=False)
+    np.testing.assert_allclose(got, _reference_rgb(yuv, matrix, full), atol=2.0)
+
+
+class _FailAfter:
+    """A refine callable that raises ``error`` on call ``n + 1``."""
+
+    def __init__(self, n: int, error: BaseException) -> None:
+        self.n, self.error, self.calls = n, error, 0
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        if self.calls > self.n:
+            raise self.error
+        return y
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("engine failed")])
+def test_interrupted_run_leaves_no_output(tmp_path: Path, error: BaseException) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=8)
+    dst = tmp_path / "out.mp4"
+    with pytest.raises(type(error)):
+        upscale_video(clip, dst, Upscaler(_FailAfter(3, error), receptive_radius=2), 2, **FAST)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
+    dst.write_bytes(b"previous result")
+    with pytest.raises(type(error)):
+        upscale_video(clip, dst, Upscaler(_FailAfter(3, error), receptive_radius=2), 2, **FAST)
+    assert dst.read_bytes() == b"previous result"
+
+
+# --------------------------------------------------------------------------- stills and folders
+
+
+def test_extract_frames(tmp_path: Path) -> None:
+    src = _shared("carphone_pristine.mp4")
+    model = Upscaler(lambda y: np.clip(y * 1.1, 0, 1), receptive_radius=2)
+    paths = extract_frames(src, [5, 0, 5], model, 2, tmp_path / "stills")
+    assert [p.name for p in paths] == ["carphone_pristine_f000000_x2.png", "carphone_pristine_f000005_x2.png"]
+    pair = read_image(paths[1])
+    assert pair.shape == (288, 704, 3) and pair.dtype == np.uint8
+    assert not np.array_equal(pair[:, :352], pair[:, 352:])
+    with pytest.raises(VideoError) as exc:
+        extract_frames(src, [500], BICUBIC, 2, tmp_path / "stills")
+    assert "past the end (120 frames)" in _one_line(exc)
+    with pytest.raises(VideoError):
+        extract_frames(src, [-1], BICUBIC, 2, tmp_path / "stills")
+
+
+def test_extract_frames_turns_rotated_video_upright(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "rotated.mp4", frames=2, rotation=90)
+    (path,) = extract_frames(clip, [1], BICUBIC, 2, tmp_path)
+    assert read_image(path).shape == (256, 96, 3)
+
+
+def test_frame_folder_round_trip(tmp_path: Path) -> None:
+    src, dst = tmp_path / "frames", tmp_path / "up"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    names = ["f0001.png", "f0002.jpg", "f0003.png"]
+    for name in names:
+        write_image(src / name, rng.integers(0, 256, (20, 30, 3), dtype=np.uint8))
+    (src / "notes.txt").write_text("ignored")
+    calls: list[tuple[int, int]] = []
+    paths = upscale_frame_folder(src, dst, BICUBIC, 2, progress=lambda d, t: calls.append((d, t)))
+    assert [p.name for p in paths] == names
+    assert sorted(p.name for p in dst.iterdir()) == names
+    assert all(read_image(p).shape == (40, 60, 3) for p in paths)
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    with pytest.raises(VideoError, match="must differ"):
+        upscale_frame_folder(src, src, BICUBIC, 2)
+    with pytest.raises(VideoError, match="no image files"):
+        upscale_frame_folder(_empty(tmp_path), tmp_path / "x", BICUBIC, 2)
+    with pytest.raises(VideoError, match="no such folder"):
+        upscale_frame_folder(tmp_path / "missing", dst, BICUBIC, 2)
+
+
+def _empty(tmp_path: Path) -> Path:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    return folder
