@@ -1,0 +1,49 @@
+"""Fixtures for engine tests: a tiny random checkpoint and a private ONNX cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from vdsr.checkpoint import save_checkpoint
+from vdsr.config import ModelConfig
+from vdsr.models import VDSR, build_model
+
+ENGINE_TEST_CONFIG = ModelConfig(arch="plain", repeats=2, channels=8)
+
+
+def make_model(config: ModelConfig = ENGINE_TEST_CONFIG, seed: int = 0) -> VDSR:
+    """A tiny random VDSR that is far from the identity (non-zero tail, live BatchNorm stats)."""
+    torch.manual_seed(seed)
+    model = build_model(config)
+    model.tail.weight.data.normal_(0, 0.05)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.weight.data.uniform_(0.5, 1.5)
+            module.bias.data.uniform_(-0.1, 0.1)
+            module.running_mean.uniform_(-0.2, 0.2)
+            module.running_var.uniform_(0.5, 2.0)
+    return model.eval()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point $VDSR_CACHE_DIR at a temporary folder so tests never touch ~/.cache/vdsr."""
+    folder = tmp_path_factory.mktemp("vdsr-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VDSR_CACHE_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="session")
+def engine_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.safetensors", make_model(), scales=[2, 3, 4])
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> Callable[..., VDSR]:
+    """Factory: ``tiny_model(config=..., seed=...)`` -> a fresh tiny random VDSR in eval mode."""
+    return make_model

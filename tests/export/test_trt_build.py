@@ -1,0 +1,182 @@
+"""The parts of the TensorRT path that need no GPU: shapes, fp16 ONNX, sidecar, and the script's exit."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from onnx import TensorProto
+
+from export.onnx_export import export_onnx, read_metadata
+from export.trt_build import (
+    DEFAULT_PROFILE,
+    ShapeProfile,
+    TensorRTUnavailableError,
+    convert_to_fp16,
+    parse_shape,
+    read_sidecar,
+    require_tensorrt,
+    sidecar_path,
+    uses_strong_typing,
+    write_sidecar,
+)
+from vdsr.config import ModelConfig
+from vdsr.engine import EngineUnavailableError
+from vdsr.models import VDSR
+
+REPO = Path(__file__).resolve().parents[2]
+TRT_RUNS_HERE = importlib.util.find_spec("tensorrt") is not None and torch.cuda.is_available()
+
+
+def test_parse_shape() -> None:
+    assert parse_shape("1x1x552x552") == (1, 1, 552, 552)
+    assert parse_shape(" 2,1,64,96 ") == (2, 1, 64, 96)
+    for bad in ["1x1x64", "1x1x0x64", "axbxcxd", ""]:
+        with pytest.raises(ValueError, match="NxCxHxW"):
+            parse_shape(bad)
+
+
+def test_shape_profile_validation() -> None:
+    profile = ShapeProfile.parse("1x1x32x32", "1x1x256x256", "2x1x512x512")
+    assert profile.as_dict()["opt"] == [1, 1, 256, 256]
+    assert profile.tag() == "1x1x32x32-1x1x256x256-2x1x512x512"
+    with pytest.raises(ValueError, match="min <= opt <= max"):
+        ShapeProfile.parse("1x1x64x64", "1x1x32x32", "1x1x128x128")
+    with pytest.raises(ValueError, match="1 channel"):
+        ShapeProfile.parse("1x3x32x32", "1x3x64x64", "1x3x128x128")
+    assert DEFAULT_PROFILE.opt == (1, 1, 552, 552)
+
+
+@pytest.mark.parametrize("arch", ["plain", "resbn"])
+def test_fp16_conversion_keeps_head_residual_and_io_in_fp32(
+    arch: str, tmp_path: Path, tiny_model: Callable[..., VDSR]
+) -> None:
+    model = tiny_model(ModelConfig(arch=arch, repeats=2, channels=8))
+    fp32 = onnx.load(str(export_onnx(model, tmp_path / "m.onnx").path))
+    half = convert_to_fp16(fp32)
+    graph = half.graph
+    weights = {t.name: t.data_type for t in graph.initializer}
+    assert weights["head.weight"] == TensorProto.FLOAT
+    assert weights["tail.weight"] == TensorProto.FLOAT16
+    assert sum(dt == TensorProto.FLOAT16 for dt in weights.values()) == len(weights) - 1
+    assert graph.input[0].type.tensor_type.elem_type == TensorProto.FLOAT
+    assert graph.output[0].type.tensor_type.elem_type == TensorProto.FLOAT
+    assert [n.op_type for n in graph.node].count("Cast") == 2  # into fp16 after the head, back before the add
+    final = graph.node[-1]
+    assert final.op_type == "Add" and "y" in final.input  # the global residual reads the fp32 input
+    assert read_metadata(half)["vdsr.dtype"].startswith("float16")
+    assert fp32.graph.initializer[0].data_type == TensorProto.FLOAT  # input model untouched
+    y = np.random.default_rng(0).random((1, 1, 24, 20), dtype=np.float32)
+    session = ort.InferenceSession(half.SerializeToString(), providers=["CPUExecutionProvider"])
+    with torch.inference_mode():
+        want = model(torch.from_numpy(y)).numpy()
+    np.testing.assert_allclose(session.run(None, {"y": y})[0], want, rtol=0, atol=1e-2)
+
+
+def test_fp16_conversion_rejects_unknown_ops() -> None:
+    node = onnx.helper.make_node("Resize", ["y", "", "s"], ["out"])
+    graph = onnx.helper.make_graph(
+        [node],
+        "g",
+        [onnx.helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 4, 4])],
+        [onnx.helper.make_tensor_value_info("out", TensorProto.FLOAT, None)],
+        [onnx.helper.make_tensor("s", TensorProto.FLOAT, [4], [1, 1, 2, 2])],
+    )
+    with pytest.raises(ValueError, match="Resize"):
+        convert_to_fp16(onnx.helper.make_model(graph))
+
+
+def test_sidecar_round_trip(tmp_path: Path, engine_checkpoint: Path) -> None:
+    onnx_path = export_onnx(engine_checkpoint, tmp_path / "m.onnx").path
+    engine = tmp_path / "m.engine"
+    gpu = {"name": "NVIDIA H100", "compute_capability": "9.0", "memory_gib": 79.6, "cuda": "12.8"}
+    path = write_sidecar(
+        engine,
+        tensorrt_version="10.13.0",
+        gpu=gpu,
+        profile=DEFAULT_PROFILE,
+        precision="fp16",
+        strongly_typed=False,
+        onnx_path=onnx_path,
+        input_name="y",
+        output_name="out",
+    )
+    assert path == sidecar_path(engine) == tmp_path / "m.engine.json"
+    data = read_sidecar(engine)
+    assert data is not None and data == json.loads(path.read_text())
+    assert data["tensorrt"] == "10.13.0" and data["gpu"] == gpu and data["precision"] == "fp16"
+    assert data["profile"] == {"min": [1, 1, 32, 32], "opt": [1, 1, 552, 552], "max": [4, 1, 1088, 1920]}
+    assert json.loads(data["model"]["config"])["repeats"] == 2 and data["input"] == "y"
+    assert read_sidecar(tmp_path / "other.engine") is None
+    path.write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(ValueError, match="not a VDSR TensorRT sidecar"):
+        read_sidecar(engine)
+
+
+def test_strong_typing_follows_the_fp16_flag() -> None:
+    trt10 = SimpleNamespace(BuilderFlag=SimpleNamespace(FP16=0, TF32=1))
+    trt11 = SimpleNamespace(BuilderFlag=SimpleNamespace(TF32=1))
+    assert not uses_strong_typing(trt10)  # type: ignore[arg-type]
+    assert uses_strong_typing(trt11)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(TRT_RUNS_HERE, reason="TensorRT and a GPU are present")
+def test_require_tensorrt_says_what_is_missing() -> None:
+    with pytest.raises(TensorRTUnavailableError) as info:
+        require_tensorrt()
+    assert isinstance(info.value, EngineUnavailableError) and "\n" not in str(info.value)
+
+
+@pytest.mark.skipif(TRT_RUNS_HERE, reason="TensorRT and a GPU are present")
+def test_to_trt_exits_nonzero_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "export/to_trt.py", "--onnx", str(tmp_path / "m.onnx"), "--out", str(tmp_path / "m.engine")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TensorRT" in lines[0] and "GPU" in lines[0]
+    assert not (tmp_path / "m.engine").exists()
+
+
+def test_to_trt_rejects_bad_shapes_before_looking_for_tensorrt(capsys: pytest.CaptureFixture[str]) -> None:
+    from export.to_trt import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["--min-shape", "1x1x64x64", "--opt-shape", "1x1x32x32"])
+    assert info.value.code == 2 and "min <= opt <= max" in capsys.readouterr().err
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not TRT_RUNS_HERE, reason="needs tensorrt and a CUDA GPU")
+def test_build_and_run_engine(tmp_path: Path, engine_checkpoint: Path, tiny_model: Callable[..., VDSR]) -> None:
+    from engines.tensorrt_ import TensorRTEngine
+    from export.trt_build import build_engine
+
+    onnx_path = export_onnx(engine_checkpoint, tmp_path / "m.onnx").path
+    profile = ShapeProfile.parse("1x1x16x16", "1x1x64x64", "2x1x128x128")
+    result = build_engine(onnx_path, tmp_path / "m.engine", profile, timing_cache=tmp_path / "timing.cache")
+    assert result.engine.is_file() and result.sidecar.is_file() and (tmp_path / "timing.cache").is_file()
+    engine = TensorRTEngine(result.engine)
+    y = np.random.default_rng(0).random((2, 1, 40, 56), dtype=np.float32)
+    with torch.inference_mode():
+        want = tiny_model()(torch.from_numpy(y)).numpy()
+    np.testing.assert_allclose(engine(y), want, rtol=0, atol=1e-2)
+    from engines._onnx_cache import EngineMismatchError
+
+    with pytest.raises(EngineMismatchError, match="profile"):
+        engine(np.zeros((1, 1, 256, 256), np.float32))
