@@ -1,0 +1,155 @@
+"""Drive every endpoint of the running app with gradio_client, as an API user would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import httpx
+import numpy as np
+import pytest
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from vdsr.weights import WEIGHTS_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "demo" / "examples" / "head.png"  # 280x280 Set5 image
+SHIPPED = WEIGHTS_DIR / "vdsr-20.safetensors"
+
+
+def _size(path: str) -> tuple[int, int]:
+    with Image.open(path) as im:
+        return im.size
+
+
+def _small_png(tmp_path: Path, size: tuple[int, int] = (40, 30)) -> Path:
+    rng = np.random.default_rng(1)
+    path = tmp_path / "small.png"
+    Image.fromarray((rng.random((size[1], size[0], 3)) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+def _assert_serving(client) -> None:
+    sr, _, _ = client.predict(handle_file(EXAMPLE), "x2", api_name="/upscale_image")
+    assert _size(sr) == (560, 560)
+
+
+def test_named_endpoints_need_only_the_file(client) -> None:
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    for name in ("/upscale_image", "/compare_image", "/upscale_video"):
+        assert name in api, f"{name} missing from {sorted(api)}"
+        required = [p["parameter_name"] for p in api[name]["parameters"] if not p["parameter_has_default"]]
+        assert len(required) == 1, f"{name} requires {required}; only the image or video should be required"
+
+
+def test_upscale_image_defaults(client) -> None:
+    sr, (bicubic, sr_again), download = client.predict(handle_file(EXAMPLE), api_name="/upscale_image")
+    assert _size(sr) == (560, 560) and _size(bicubic) == (560, 560)
+    assert Path(sr).suffix == Path(download).suffix == ".png"
+    assert Path(sr).read_bytes() == Path(download).read_bytes() == Path(sr_again).read_bytes()
+
+
+@pytest.mark.parametrize(("scale", "factor", "expected"), [("x3", 2.5, (120, 90)), ("x4", 2.5, (160, 120)),
+                                                             ("free", 2.5, (100, 75))])
+def test_upscale_image_sizes(client, tmp_path: Path, scale: str, factor: float, expected: tuple[int, int]) -> None:
+    sr, _, _ = client.predict(handle_file(_small_png(tmp_path)), scale, factor, api_name="/upscale_image")
+    assert _size(sr) == expected
+
+
+def test_upscale_image_keeps_alpha(client, tmp_path: Path) -> None:
+    rgba = np.zeros((20, 24, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 200, np.linspace(0, 255, 24, dtype=np.uint8)[None, :]
+    path = tmp_path / "alpha.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    sr, _, _ = client.predict(handle_file(path), api_name="/upscale_image")
+    with Image.open(sr) as im:
+        assert im.mode == "RGBA" and im.size == (48, 40)
+
+
+def test_compare_image_table(client) -> None:
+    gt_pair, bicubic_pair, table = client.predict(handle_file(EXAMPLE), "x3", api_name="/compare_image")
+    assert _size(gt_pair[0]) == _size(gt_pair[1]) == (279, 279)  # modcropped to a multiple of 3
+    assert bicubic_pair[1] == gt_pair[1]
+    rows = {row[0]: row[1:] for row in table["data"]}
+    assert set(rows) == {"bicubic", "VDSR", "gain"}
+    assert 20 < rows["bicubic"][0] < 50 and 0 < rows["bicubic"][1] <= 1
+    assert rows["gain"][0] == pytest.approx(rows["VDSR"][0] - rows["bicubic"][0], abs=0.011)
+
+
+@pytest.mark.skipif(not SHIPPED.is_file(), reason=f"trained weights {SHIPPED} not committed yet")
+def test_compare_image_trained_vdsr_beats_bicubic(client, tmp_path: Path) -> None:
+    with Image.open(ROOT / "demo" / "examples" / "butterfly.png") as im:
+        im.crop((64, 64, 192, 192)).save(tmp_path / "butterfly_crop.png")  # 128x128 keeps the CPU cost low
+    _, _, table = client.predict(handle_file(tmp_path / "butterfly_crop.png"), "x2", 2.5, "vdsr-20", "auto",
+                                 api_name="/compare_image")
+    rows = {row[0]: row[1:] for row in table["data"]}
+    assert rows["VDSR"][0] > rows["bicubic"][0] + 0.5, table
+
+
+def test_video_info_and_preview(client, clip: Path) -> None:
+    slider, text = client.predict(handle_file(clip), api_name="/video_info")
+    assert slider["maximum"] == 11 and "48x32" in text
+    (bicubic, sr), table = client.predict(handle_file(clip), 5, api_name="/preview_frame")
+    assert _size(bicubic) == _size(sr) == (96, 64) and table["data"] in ([], None)
+    (bicubic, sr), table = client.predict(handle_file(clip), 11, "compare", "x2", api_name="/preview_frame")
+    assert _size(sr) == (48, 32) and [row[0] for row in table["data"]] == ["bicubic", "VDSR", "gain"]
+
+
+def test_upscale_video_keeps_audio(client, clip: Path) -> None:
+    video, summary = client.predict(handle_file(clip), api_name="/upscale_video")
+    path = video["video"] if isinstance(video, dict) else video
+    with av.open(path) as container:
+        assert container.streams.video[0].codec_context.width == 96
+        assert container.streams.video[0].codec_context.height == 64
+        assert container.streams.video[0].frames == 12
+        assert len(container.streams.audio) == 1 and container.streams.audio[0].codec_context.name == "aac"
+    assert "12 frames" in summary
+
+
+def test_bad_uploads_get_messages(client, tmp_path: Path, audio_only: Path, long_clip: Path) -> None:
+    text = tmp_path / "notes.png"
+    text.write_text("this is not an image\n")
+    full = tmp_path / "full.jpg"
+    with Image.open(EXAMPLE) as im:
+        im.save(full, quality=90)
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(full.read_bytes()[:3000])
+    big = tmp_path / "big.png"
+    Image.new("RGB", (1100, 1000)).save(big)
+    cases = [
+        (text, "/upscale_image", "not a readable image"),
+        (truncated, "/compare_image", "truncated"),
+        (big, "/upscale_image", "over the limit"),
+        (audio_only, "/upscale_video", "no video stream"),
+        (audio_only, "/video_info", "no video stream"),
+        (long_clip, "/upscale_video", "up to 10 s"),
+    ]
+    for path, endpoint, message in cases:
+        with pytest.raises(AppError, match=message):
+            client.predict(handle_file(path), api_name=endpoint)
+    with pytest.raises(AppError, match="maximum|between"):  # the slider itself checks its range
+        client.predict(handle_file(EXAMPLE), "free", 9.0, api_name="/upscale_image")
+    with pytest.raises(AppError, match="over the limit|exceed"):
+        client.predict(handle_file(_small_png(tmp_path, (800, 800))), "x4", api_name="/upscale_image")
+    _assert_serving(client)
+
+
+def test_burst_of_20_requests_is_served_or_refused(client, server, tmp_path: Path) -> None:
+    image = handle_file(_small_png(tmp_path, (64, 48)))
+    jobs = [client.submit(image, "x2", api_name="/upscale_image") for _ in range(20)]
+    done, refused = 0, 0
+    for job in jobs:
+        try:
+            sr, _, _ = job.result(timeout=120)
+        except Exception as exc:  # a full queue is the only acceptable failure
+            assert "queue" in str(exc).lower() and "full" in str(exc).lower(), repr(exc)
+            refused += 1
+        else:
+            assert _size(sr) == (128, 96)
+            done += 1
+    print(f"burst of 20: {done} served, {refused} refused (queue full)")
+    assert done + refused == 20 and done >= 1
+    assert httpx.get(server.url + "/", timeout=5).status_code == 200
+    _assert_serving(client)
