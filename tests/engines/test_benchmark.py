@@ -1,0 +1,60 @@
+"""The benchmark runs end to end on a tiny model (no timed assertions)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+from engines.benchmark import conv_weights, main
+from vdsr.config import ModelConfig
+from vdsr.models import build_model
+
+
+def test_conv_weights_of_vdsr_20() -> None:
+    assert conv_weights(build_model(ModelConfig())) == 664_704
+
+
+def test_benchmark_writes_report_and_chart(
+    tmp_path: Path, engine_checkpoint: Path, data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "--model",
+            str(engine_checkpoint),
+            "--quick",
+            "--repeats",
+            "1",
+            "--warmup",
+            "0",
+            "--scales",
+            "2",
+            "--out-dir",
+            str(tmp_path),
+            "--note",
+            "tiny test model",
+        ]
+    )
+    assert code == 0
+    report = (tmp_path / "benchmarks.md").read_text()
+    assert (tmp_path / "benchmarks.png").stat().st_size > 1000
+    for name in ("torch", "onnxruntime", "openvino"):
+        assert f"| {name} | fp32 |" in report or f"| {name} | bf16 |" in report
+    assert "| torch | fp32 | tile 256x256 | 65,536 |" in report and "1.00x |" in report
+    assert "+0.000" in report  # torch vs itself
+    assert "480p" not in report  # --quick
+    if importlib.util.find_spec("tensorrt") is None or not torch.cuda.is_available():
+        assert "**tensorrt**: not available here:" in report
+    assert "tiny test model" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    from vdsr.data import data_dir
+
+    root = data_dir()
+    if not (root / "Set5").is_dir():
+        pytest.skip(f"Set5 not found at {root}: set VDSR_DATA_DIR")
+    return root
