@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -81,6 +82,9 @@ _MATRICES = {
 _SWS_BY_NAME = {name: sws for name, sws in _MATRICES.values()}
 _AVCOL_SPC_BY_NAME = {"bt709": 1, "bt601": 6}
 _AVCOL_UNSPECIFIED = 2
+_TRANSFERS = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear", 13: "srgb",
+              14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
+_HDR_TRANSFERS = {"smpte2084", "arib-std-b67"}
 _AVCOL_RANGE_JPEG = 2
 # Exact rounding and full-resolution chroma: flat colours come back within one level.
 _SWS_FLAGS = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT | \
@@ -109,6 +113,8 @@ class VideoInfo:
         color_range: ``limited`` (16-235) or ``full`` (0-255).
         color_guessed: True when the file carries no matrix tag and
             ``color_matrix`` follows the size rule (BT.709 from 720p up).
+        color_transfer: transfer tag, e.g. ``bt709``, ``smpte2084`` (PQ), ``arib-std-b67``
+            (HLG) or ``unknown``; carried to the output unchanged.
         rotation: display rotation in degrees, counter-clockwise (0, 90, 180, -90).
         audio_codecs: codec name of each audio stream, in order.
     """
@@ -125,6 +131,7 @@ class VideoInfo:
     color_matrix: str
     color_range: str
     color_guessed: bool
+    color_transfer: str
     rotation: int
     audio_codecs: tuple[str, ...] = ()
 
@@ -204,13 +211,16 @@ def _open(path: Path) -> av.container.InputContainer:
 
 
 def _video_stream(path: Path, container: av.container.InputContainer) -> av.VideoStream:
+    """The first real video stream (cover art in music files does not count)."""
     if container.format.name in _NOT_VIDEO_FORMATS or container.format.name.endswith("_pipe"):
         raise VideoError(f"{path}: {container.format.name} is an image or text format, not a video")
-    if not container.streams.video:
+    cover = av.stream.Disposition.attached_pic
+    videos = [s for s in container.streams.video if not s.disposition & cover]
+    if not videos:
         if container.streams.audio:
             raise VideoError(f"{path}: audio-only file, no video stream")
         raise VideoError(f"{path}: no video stream")
-    return container.streams.video[0]
+    return videos[0]
 
 
 def _stream_fps(stream: av.VideoStream) -> Fraction:
@@ -322,6 +332,7 @@ def probe_video(path: str | Path, *, max_pixels: int = MAX_VIDEO_PIXELS) -> Vide
             color_matrix=matrix,
             color_range=colour_range,
             color_guessed=guessed,
+            color_transfer=_TRANSFERS.get(int(first.color_trc), "unknown"),
             rotation=int(first.rotation or 0),
             audio_codecs=tuple(s.codec_context.name for s in container.streams.audio),
         )
@@ -349,7 +360,8 @@ def _aac_stream(out: av.container.OutputContainer, src: av.AudioStream) -> av.Au
         stream = out.add_stream("aac", rate=rate, layout=layout)
         stream.time_base = Fraction(1, rate)
         return stream
-    raise VideoError(f"{src.container.name}: cannot encode audio stream {src.index} as AAC")
+    raise VideoError(f"audio stream {src.index} ({src.codec_context.name}, {src.codec_context.layout.name}) "
+                     "cannot be re-encoded as AAC; write .mkv to copy it unchanged")
 
 
 class _AudioTrack:
@@ -415,7 +427,10 @@ class _AudioTrack:
 
 
 def _temp_path(dst: Path) -> Path:
-    return dst.with_name(f".{dst.stem}.partial-{os.getpid()}{dst.suffix}")
+    """A new, unique hidden file beside ``dst`` (same suffix), so concurrent runs never collide."""
+    fd, name = tempfile.mkstemp(prefix=f".{dst.stem}.partial-", suffix=dst.suffix, dir=dst.parent)
+    os.close(fd)
+    return Path(name)
 
 
 def _check_request(src: Path, dst: Path, scale: float, crf: int, start: float | None, duration: float | None,
@@ -499,6 +514,9 @@ def upscale_video(
     if not dst.parent.is_dir():
         raise VideoError(f"{dst.parent}: output folder does not exist")
 
+    if info.color_transfer in _HDR_TRANSFERS:
+        log.warning("%s is HDR (%s); frames are processed as 8-bit without tone mapping", src.name,
+                    info.color_transfer)
     tmp = _temp_path(dst)
     log.info("%s: %dx%d %s fps %s/%s -> %dx%d %s, %d frames", src.name, info.width, info.height,
              f"{float(info.fps):.3f}", info.color_matrix, info.color_range, out_w, out_h, out_matrix, total)
@@ -553,6 +571,9 @@ def _transcode(
     try:
         vout: av.VideoStream | None = None
         audio_in = list(container.streams.audio)
+        dropped = [f"{s.type} #{s.index}" for s in container.streams if s is not vin and s not in audio_in]
+        if dropped:
+            log.info("not copied: %s", ", ".join(dropped))
         held: dict[int, list[av.Packet]] = {s.index: [] for s in audio_in}  # audio before the first frame
         tracks: dict[int, _AudioTrack] = {}
         frames = 0
