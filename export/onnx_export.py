@@ -21,6 +21,7 @@ import copy
 import io
 import json
 import logging
+import os
 import subprocess
 import warnings
 from dataclasses import dataclass
@@ -261,7 +262,7 @@ def verify_onnx(proto: onnx.ModelProto, reference: nn.Module, y: np.ndarray, *, 
 
 def _save_atomic(proto: onnx.ModelProto, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")  # per process: concurrent exports never collide
     # One self-contained file: weights inline, never an external-data side file.
     onnx.save_model(proto, str(tmp), save_as_external_data=False)
     tmp.replace(out)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -317,6 +318,11 @@ def gpu_description(device_id: int = 0) -> dict[str, Any]:
     }
 
 
+def _parser_error(error: Any) -> str:
+    desc = getattr(error, "desc", None)
+    return str(desc() if callable(desc) else error)
+
+
 @dataclass(frozen=True)
 class BuildResult:
     """What :func:`build_engine` wrote."""
@@ -373,7 +379,7 @@ def build_engine(
     network = builder.create_network(flags)
     parser = trt.OnnxParser(network, logger)
     if not parser.parse(build_from.read_bytes(), str(build_from)):
-        errors = "; ".join(str(parser.get_error(i)) for i in range(min(parser.num_errors, 3)))
+        errors = "; ".join(_parser_error(parser.get_error(i)) for i in range(min(parser.num_errors, 3)))
         raise RuntimeError(f"TensorRT could not parse {build_from.name}: {errors}")
     input_name = network.get_input(0).name
     output_name = network.get_output(0).name
@@ -393,7 +399,7 @@ def build_engine(
     if serialized is None:
         raise RuntimeError(f"TensorRT failed to build an engine from {build_from.name} (see the log above)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
     tmp.write_bytes(bytes(serialized))
     tmp.replace(out)
     if cache_file is not None:
