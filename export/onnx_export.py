@@ -133,8 +133,8 @@ def strip_noop_casts(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
-def reference_luma(max_side: int = 128) -> tuple[np.ndarray, str]:
-    """A real image to check exports on: the centre of Set5 ``butterfly`` as luma.
+def reference_luma(max_side: int = 256) -> tuple[np.ndarray, str]:
+    """A real image to check exports on: Set5 ``butterfly`` (256x256, whole) as luma.
 
     Returns:
         (float32 array (1, 1, h, w) in [0, 1] with h, w <= ``max_side``, description).
@@ -154,7 +154,8 @@ def reference_luma(max_side: int = 128) -> tuple[np.ndarray, str]:
     h, w = y.shape
     top, left = max(0, (h - max_side) // 2), max(0, (w - max_side) // 2)
     crop = np.ascontiguousarray(y[top : top + max_side, left : left + max_side], dtype=np.float32)
-    return crop[None, None], f"Set5/{name} {crop.shape[1]}x{crop.shape[0]} centre crop"
+    part = "whole image" if crop.shape == y.shape else "centre crop"
+    return crop[None, None], f"Set5/{name} {crop.shape[1]}x{crop.shape[0]} {part}"
 
 
 def _git_sha() -> str:
