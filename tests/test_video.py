@@ -246,6 +246,18 @@ def test_bigbuckbunny_keeps_audio(tmp_path: Path) -> None:
         assert copy.streams.audio[0].codec_context.layout.name == original.streams.audio[0].codec_context.layout.name
 
 
+def _audio_packets(path: Path) -> list[tuple[int | None, bytes]]:
+    with av.open(str(path)) as container:
+        return [(p.pts, bytes(p)) for p in container.demux(audio=0) if p.size]
+
+
+def test_whole_file_copies_every_audio_packet_unchanged(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=5, audio="aac")
+    result = upscale_video(clip, tmp_path / "out.mp4", BICUBIC, 2, **FAST)
+    assert result.audio == ("aac copied",)
+    assert _audio_packets(result.path) == _audio_packets(clip)
+
+
 def test_trim_shifts_video_and_audio_together(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "clip.mp4", frames=25, audio="aac")  # 1 s at 25 fps
     result = upscale_video(clip, tmp_path / "trim.mkv", BICUBIC, 1, start=0.4, duration=0.2, **FAST)

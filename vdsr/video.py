@@ -417,10 +417,18 @@ class _AudioTrack:
             for encoded in self.stream.encode(frame):
                 out.mux(encoded)
 
-    def close(self, out: av.container.OutputContainer) -> None:
-        if self.decoder is not None:
-            for encoded in self.stream.encode(None):
+    def close(self, out: av.container.OutputContainer, shift: float) -> None:
+        """Drain the re-encoder (a no-op for copied streams)."""
+        if self.decoder is None:
+            return
+        offset = round(shift / self.tb) if shift else 0
+        for frame in self.decoder.decode(None):
+            if frame.pts is not None:
+                frame.pts -= offset
+            for encoded in self.stream.encode(frame):
                 out.mux(encoded)
+        for encoded in self.stream.encode(None):
+            out.mux(encoded)
 
 
 # --------------------------------------------------------------------------- upscale_video
@@ -607,7 +615,10 @@ def _transcode(
                 raise VideoError(f"{src}: damaged video, decoding failed after {frames} frames "
                                  f"({_first_line(exc)})") from None
             for frame in decoded:
-                t = float(frame.pts * tb) if frame.pts is not None else t_last + frame_step
+                if frame.pts is not None:
+                    t = float(frame.pts * tb)
+                else:  # no timestamp (some AVI/raw streams): assume a constant rate
+                    t = t_last + frame_step if frames else max(first_time, 0.0)
                 if t < first_time:
                     continue
                 if vout is None:
@@ -652,9 +663,11 @@ def _transcode(
         for encoded in vout.encode(None):
             out.mux(encoded)
         t_end = t_last + frame_step
+        # A whole-file run keeps every audio packet; a trimmed one stops the audio with the video.
+        trimmed = start is not None or duration is not None or max_frames is not None
         for track in tracks.values():
-            track.flush(out, t_end, keep_from, shift)
-            track.close(out)
+            track.flush(out, t_end if trimmed else np.inf, keep_from, shift)
+            track.close(out, shift)
     finally:
         out.close()
     audio = tuple(track.label for track in tracks.values())
