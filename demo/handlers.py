@@ -91,7 +91,7 @@ class AppLimits:
     max_free_scale: float = 4.0
     max_video_seconds: float = 10.0
     max_video_frame_pixels: int = 640 * 360
-    max_video_output_pixels: int = 60_000_000
+    max_video_output_pixels: int = 30_000_000
     queue_size: int = 16
     concurrency: int = 1
 
@@ -113,8 +113,8 @@ def limits_markdown() -> str:
     """The limits as one line of UI text."""
     return (
         f"Limits on this free CPU Space: images up to {LIMITS.max_input_pixels / 1e6:g} MP in and "
-        f"{LIMITS.max_output_pixels / 1e6:g} MP out; videos up to {LIMITS.max_video_seconds:g} s, frames up to "
-        f"{LIMITS.max_video_frame_pixels / 1e3:g} kilopixels (e.g. 640x360), "
+        f"{LIMITS.max_output_pixels / 1e6:g} MP out; videos up to {LIMITS.max_video_seconds:g} s with "
+        f"frames up to {LIMITS.max_video_frame_pixels / 1e6:.2g} MP (640x360), "
         f"{LIMITS.max_video_output_pixels / 1e6:g} MP of output in all (frames x output size); "
         f"free scale {LIMITS.min_free_scale:g} to {LIMITS.max_free_scale:g}. "
         f"Requests run {LIMITS.concurrency} at a time; at most {LIMITS.queue_size} wait in the queue."
@@ -409,7 +409,7 @@ def _probe(video: str | None) -> VideoInfo:
     if info.width * info.height > LIMITS.max_video_frame_pixels:
         raise gr.Error(
             f"Frames of {info.width}x{info.height} are over this Space's limit of "
-            f"{LIMITS.max_video_frame_pixels / 1e3:g} kilopixels (e.g. 640x360); downscale the video first."
+            f"{LIMITS.max_video_frame_pixels / 1e6:.2g} MP (640x360); downscale the video first."
         )
     if info.duration > LIMITS.max_video_seconds + 0.05:
         raise gr.Error(

@@ -96,14 +96,15 @@ def _image_tab(scale: gr.Radio, factor: gr.Slider, model: gr.Dropdown, engine: g
         with gr.Column(scale=1):
             image = _upload_path_only(gr.Image(
                 type="filepath", image_mode=None, format="png", sources=["upload", "clipboard"], label="Image",
+                elem_id="image-input",
             ))
             gr.Examples(handlers.example_images(), inputs=[image], label="Set5 examples")
             mode = _mode_radio()
-            upscale_btn = gr.Button("Upscale", variant="primary")
+            upscale_btn = gr.Button("Upscale", variant="primary", elem_id="upscale-button")
             compare_btn = gr.Button("Compare with ground truth", variant="primary", visible=False)
         with gr.Column(scale=2):
             with gr.Column(visible=True) as upscale_box:
-                slider = gr.ImageSlider(label="Bicubic | VDSR", format="png", type="filepath")
+                slider = gr.ImageSlider(label="Bicubic | VDSR", format="png", type="filepath", elem_id="upscale-slider")
                 result = gr.Image(label="VDSR, full resolution", format="png", type="filepath", interactive=False)
                 download = gr.File(label="Download the full-resolution PNG", interactive=False)
             with gr.Column(visible=False) as compare_box:
