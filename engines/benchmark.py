@@ -27,6 +27,7 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,8 +157,13 @@ def run_benchmark(
     warmup: int,
     scales: tuple[int, ...] = (2, 3, 4),
     log: bool = True,
+    on_result: Callable[[list[Result]], None] | None = None,
 ) -> list[Result]:
-    """Time every engine on every workload and score it on ``images``; one engine in memory at a time."""
+    """Time every engine on every workload and score it on ``images``; one engine in memory at a time.
+
+    ``on_result`` is called with the results so far after each engine, so a long run can
+    write its report as it goes.
+    """
     radius = read_checkpoint_info(checkpoint).config.receptive_radius
     results = []
     for name in engines:
@@ -169,6 +175,8 @@ def run_benchmark(
             result.unavailable = str(exc)
             if log:
                 print(f"{name}: not available here ({exc})", file=sys.stderr)
+            if on_result is not None:
+                on_result(results)
             continue
         result.precision = _precision(engine)
         for work in workloads:
@@ -187,6 +195,8 @@ def run_benchmark(
         if log:
             print(f"{name}: Set5 PSNR {result.psnr}", file=sys.stderr)
         engine.close()
+        if on_result is not None:
+            on_result(results)
     return results
 
 
@@ -386,30 +396,38 @@ def main(argv: list[str] | None = None) -> int:
     if BASELINE in engines:  # the baseline first, so a slow machine still reports it
         engines = [BASELINE] + [e for e in engines if e != BASELINE]
     info = system_info()
-    results = run_benchmark(
-        checkpoint, workloads, images, engines=engines, repeats=repeats, warmup=args.warmup, scales=tuple(args.scales)
-    )
     argv_text = " ".join(argv if argv is not None else sys.argv[1:])
-    text = render_markdown(
-        results,
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    text = ""
+
+    def write(results: list[Result]) -> None:
+        nonlocal text
+        text = render_markdown(
+            results,
+            workloads,
+            info,
+            model_line=_checkpoint_line(checkpoint, model, weights),
+            command=f"python -m engines.benchmark {argv_text}".strip(),
+            weights=weights,
+            repeats=repeats,
+            warmup=args.warmup,
+            note=args.note,
+        )
+        (args.out_dir / "benchmarks.md").write_text(text)
+        title = f"{model.config.name} on {info['cpu']} ({info['date']})"
+        render_png(results, workloads, weights, args.out_dir / "benchmarks.png", title)
+
+    results = run_benchmark(
+        checkpoint,
         workloads,
-        info,
-        model_line=_checkpoint_line(checkpoint, model, weights),
-        command=f"python -m engines.benchmark {argv_text}".strip(),
-        weights=weights,
+        images,
+        engines=engines,
         repeats=repeats,
         warmup=args.warmup,
-        note=args.note,
+        scales=tuple(args.scales),
+        on_result=write,
     )
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    (args.out_dir / "benchmarks.md").write_text(text)
-    render_png(
-        results,
-        workloads,
-        weights,
-        args.out_dir / "benchmarks.png",
-        f"{model.config.name} on {info['cpu']} ({info['date']})",
-    )
+    write(results)
     print(text)
     return 0
 
