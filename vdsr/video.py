@@ -223,6 +223,12 @@ def _video_stream(path: Path, container: av.container.InputContainer) -> av.Vide
     return videos[0]
 
 
+def _time_base(stream: av.stream.Stream) -> Fraction:
+    if not stream.time_base:
+        raise VideoError(f"stream {stream.index} has no time base")
+    return stream.time_base
+
+
 def _stream_fps(stream: av.VideoStream) -> Fraction:
     for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
         if rate and 0 < rate < 1000:
@@ -347,7 +353,7 @@ _LAYOUT_BY_CHANNELS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6:
 def _aac_stream(out: av.container.OutputContainer, src: av.AudioStream) -> av.AudioStream:
     """An opened AAC encoder stream for ``src`` (its rate and layout, or the nearest AAC allows)."""
     rate = src.codec_context.sample_rate
-    if rate not in av.Codec("aac", "w").audio_rates:
+    if rate not in (av.Codec("aac", "w").audio_rates or ()):
         rate = 48000
     layouts = [src.codec_context.layout.name, _LAYOUT_BY_CHANNELS.get(src.codec_context.channels), "stereo"]
     for layout in dict.fromkeys(name for name in layouts if name):
@@ -373,7 +379,7 @@ class _AudioTrack:
 
     def __init__(self, src: av.AudioStream, out: av.container.OutputContainer) -> None:
         self.src = src
-        self.tb = src.time_base
+        self.tb = _time_base(src)
         self.pending: list[av.Packet] = []
         self.done = False
         self.decoder: av.AudioStream | None = None
@@ -567,7 +573,7 @@ def _transcode(
     """Decode -> upscale -> encode into ``tmp``; returns (frames, seconds of video, audio labels)."""
     src = info.path
     out_h, out_w = out_size
-    tb = vin.time_base
+    tb = _time_base(vin)
     frame_step = 1 / float(info.fps)
     if start:
         container.seek(int(start / tb) + (vin.start_time or 0), stream=vin, backward=True)
@@ -687,8 +693,7 @@ def _open_video_out(
     vout = out.add_stream("libx264", rate=info.fps)
     vout.width, vout.height = size[1], size[0]
     vout.pix_fmt = "yuv420p"
-    vout.time_base = vin.time_base
-    vout.codec_context.time_base = vin.time_base
+    vout.time_base = vout.codec_context.time_base = _time_base(vin)
     vout.options = {"crf": str(crf), "preset": preset}
     cc = vout.codec_context
     cc.colorspace = _AVCOL_SPC_BY_NAME[matrix]
