@@ -71,6 +71,7 @@ class Result:
 
     engine: str
     precision: str = ""
+    details: str = ""
     unavailable: str = ""
     latency_s: dict[str, float] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -136,6 +137,13 @@ def _precision(engine: Engine) -> str:
     return str(precision)
 
 
+def _details(engine: Engine) -> str:
+    """The engine's options, and its execution providers where it has them."""
+    text = repr(getattr(engine, "options", ""))
+    providers = getattr(engine, "providers", None)
+    return f"{text}; providers {', '.join(providers)}" if providers else text
+
+
 def _time(engine: Engine, y: np.ndarray, repeats: int, warmup: int) -> float:
     for _ in range(warmup):
         engine(y)
@@ -179,6 +187,7 @@ def run_benchmark(
                 on_result(results)
             continue
         result.precision = _precision(engine)
+        result.details = _details(engine)
         for work in workloads:
             try:
                 result.latency_s[work.name] = _time(engine, work.y, repeats, warmup)
@@ -298,7 +307,7 @@ def render_markdown(
         "## Quality",
         "",
         "Set5 PSNR (Y, border = scale) through the full `Upscaler` pipeline, as the difference from PyTorch fp32 "
-        "(dB; 0.000 means identical to three decimals).",
+        "(dB; +0.0000 means identical to four decimals).",
         "",
         "| engine | precision | "
         + " | ".join(f"x{s} PSNR (dB)" for s in scales)
@@ -315,9 +324,11 @@ def render_markdown(
             f"| {r.engine} | {r.precision} | "
             + " | ".join(_fmt(r.psnr.get(s), ".3f") for s in scales)
             + " | "
-            + " | ".join(_fmt(d, "+.3f") for d in diffs)
+            + " | ".join(_fmt(d, "+.4f") for d in diffs)
             + " |"
         )
+    lines += ["", "## Engines", ""]
+    lines += [f"- **{r.engine}** ({r.precision}): `{r.details}`" for r in results if not r.unavailable]
     missing = [r for r in results if r.unavailable]
     if missing:
         lines += ["", "## Not available here", ""]

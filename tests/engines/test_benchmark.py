@@ -43,7 +43,8 @@ def test_benchmark_writes_report_and_chart(
     for name in ("torch", "onnxruntime", "openvino"):
         assert f"| {name} | fp32 |" in report or f"| {name} | bf16 |" in report
     assert "| torch | fp32 | tile 256x256 | 65,536 |" in report and "1.00x |" in report
-    assert "+0.000" in report  # torch vs itself
+    assert "+0.0000" in report  # torch vs itself
+    assert "OpenVinoOptions(" in report and "CPUExecutionProvider" in report
     assert "480p" not in report  # --quick
     if importlib.util.find_spec("tensorrt") is None or not torch.cuda.is_available():
         assert "**tensorrt**: not available here:" in report
