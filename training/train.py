@@ -47,6 +47,7 @@ class TrainConfig:
 
     arch: str = "plain"
     repeats: int = 18
+    channels: int = 64
     scales: tuple[int, ...] = (2, 3, 4)
     patch_size: int = 41
     batch_size: int = 64
@@ -141,7 +142,7 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
     """Run (or resume) training; returns the path of the last checkpoint."""
     rank, world, device = _setup_distributed()
     torch.manual_seed(cfg.seed)
-    model_cfg = ModelConfig(arch=cfg.arch, repeats=cfg.repeats)
+    model_cfg = ModelConfig(arch=cfg.arch, repeats=cfg.repeats, channels=cfg.channels)
     model = build_model(model_cfg).to(device, memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg, model)
     state_path, log_path = out_dir / "state.pt", out_dir / "log.csv"
@@ -288,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         if key in values:
             values[key] = tuple(values[key])
     cfg = TrainConfig(**values)
-    out = args.out or Path("runs") / ModelConfig(arch=cfg.arch, repeats=cfg.repeats).name
+    out = args.out or Path("runs") / ModelConfig(arch=cfg.arch, repeats=cfg.repeats, channels=cfg.channels).name
     path = train(cfg, out, data_dir(args.data_dir), show_progress=not args.quiet)
     print(f"checkpoint: {path}")  # noqa: T201 - CLI output
     return 0

@@ -1,0 +1,93 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vdsr.cli import main
+from vdsr.imageio import read_image, write_image
+
+
+@pytest.fixture()
+def images(tmp_path: Path, data_root: Path) -> Path:
+    """A folder of real images in every supported kind, made from Set5's bird."""
+    rgb = read_image(data_root / "Set5" / "bird.png")[:60, :80]
+    folder = tmp_path / "in"
+    alpha = np.linspace(0, 255, rgb.shape[1], dtype=np.uint8)[None].repeat(rgb.shape[0], 0)
+    write_image(folder / "rgb.png", rgb)
+    write_image(folder / "rgba.png", np.dstack([rgb, alpha]))
+    write_image(folder / "gray.png", rgb[..., 1])
+    write_image(folder / "deep.png", rgb.astype(np.uint16) * 257)
+    write_image(folder / "photo.jpg", rgb)
+    return folder
+
+
+def test_every_kind_of_image_in_a_folder(images: Path, tmp_path: Path, tiny_checkpoint: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["-q", "upscale", str(images), str(out), "--scale", "2", "--model", str(tiny_checkpoint)]) == 0
+    expected = {"rgb.png": ((120, 160, 3), np.uint8), "rgba.png": ((120, 160, 4), np.uint8),
+                "gray.png": ((120, 160), np.uint8), "deep.png": ((120, 160, 3), np.uint16),
+                "photo.jpg": ((120, 160, 3), np.uint8)}
+    for name, (shape, dtype) in expected.items():
+        img = read_image(out / name)
+        assert (img.shape, img.dtype) == (shape, dtype), name
+
+
+def test_single_file_with_a_free_factor(images: Path, tmp_path: Path, tiny_checkpoint: Path) -> None:
+    out = tmp_path / "x.png"
+    argv = ["upscale", str(images / "rgb.png"), str(out), "--scale", "2.5", "--model", str(tiny_checkpoint),
+            "--engine", "torch"]
+    assert main(argv) == 0
+    assert read_image(out).shape == (150, 200, 3)
+
+
+def test_folder_carries_on_past_a_bad_file(images: Path, tmp_path: Path, tiny_checkpoint: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    (images / "broken.png").write_text("not an image")
+    out = tmp_path / "out"
+    assert main(["upscale", str(images), str(out), "--scale", "2", "--model", str(tiny_checkpoint)]) == 1
+    assert (out / "rgb.png").exists() and not (out / "broken.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_text("plain text"), "not a readable image"),
+        (lambda p: p.write_bytes(b""), "not a readable image"),
+        (lambda p: None, "no such file"),
+    ],
+)
+def test_bad_input_is_one_line_without_traceback(tmp_path: Path, tiny_checkpoint: Path, make, message: str) -> None:
+    bad = tmp_path / "bad.png"
+    make(bad)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vdsr", "upscale", str(bad), str(tmp_path / "o.png"), "--scale", "2",
+         "--model", str(tiny_checkpoint)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_missing_model_and_unknown_engine(images: Path, tmp_path: Path, tiny_checkpoint: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    src, dst = str(images / "rgb.png"), str(tmp_path / "o.png")
+    assert main(["upscale", src, dst, "--scale", "2", "--model", str(tmp_path / "none.safetensors")]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+    assert main(["upscale", src, dst, "--scale", "2", "--model", str(tiny_checkpoint), "--engine", "warp"]) == 2
+    assert "unknown engine 'warp'" in capsys.readouterr().err
+
+
+def test_evaluate_writes_a_table_and_json(tmp_path: Path, tiny_checkpoint: Path, data_root: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "set"
+    write_image(folder / "bird.png", read_image(data_root / "Set5" / "bird.png"))
+    out = tmp_path / "scores.json"
+    assert main(["evaluate", "--images", str(folder), "--scales", "2", "--models", str(tiny_checkpoint),
+                 "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "| bicubic |" in table and "| tiny |" in table and "VDSR (paper)" in table
+    assert '"method": "tiny"' in out.read_text()

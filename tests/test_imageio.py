@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vdsr.imageio import ImageReadError, read_image, write_image
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype", "suffix"),
+    [((9, 11), np.uint8, ".png"), ((9, 11, 2), np.uint8, ".png"), ((9, 11, 3), np.uint8, ".bmp"),
+     ((9, 11, 4), np.uint8, ".webp"), ((9, 11), np.uint16, ".png"), ((9, 11, 3), np.uint16, ".png"),
+     ((9, 11, 4), np.uint16, ".tif"), ((9, 11, 3), np.uint8, ".tiff")],
+)
+def test_lossless_round_trip(tmp_path: Path, shape: tuple[int, ...], dtype: type, suffix: str) -> None:
+    img = (np.random.default_rng(0).random(shape) * np.iinfo(dtype).max).astype(dtype)
+    if suffix == ".webp":
+        pytest.importorskip("PIL.WebPImagePlugin")
+        Image.fromarray(img).save(tmp_path / f"a{suffix}", lossless=True, exact=True)
+    else:
+        write_image(tmp_path / f"a{suffix}", img)
+    back = read_image(tmp_path / f"a{suffix}")
+    assert back.dtype == dtype
+    np.testing.assert_array_equal(back, img)
+
+
+def test_exif_orientation_is_honoured(tmp_path: Path) -> None:
+    img = np.zeros((10, 20, 3), np.uint8)
+    img[:, :5] = 255  # white on the left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    Image.fromarray(img).save(tmp_path / "r.jpg", exif=exif, quality=100)
+    out = read_image(tmp_path / "r.jpg")
+    assert out.shape == (20, 10, 3)
+    assert out[:5].mean() > 200 and out[-5:].mean() < 50  # the white band is now on top
+
+
+def test_palette_with_transparency_becomes_rgba(tmp_path: Path) -> None:
+    im = Image.new("P", (4, 4))
+    im.info["transparency"] = 0
+    im.save(tmp_path / "p.png", transparency=0)
+    assert read_image(tmp_path / "p.png").shape == (4, 4, 4)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"hello, I am text", "not a readable image"), (b"", "not a readable image")],
+)
+def test_not_an_image(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "fake.png"
+    path.write_bytes(content)
+    with pytest.raises(ImageReadError, match=message):
+        read_image(path)
+
+
+def test_truncated_files(tmp_path: Path, rgb_image: np.ndarray) -> None:
+    big = np.kron(rgb_image, np.ones((8, 8, 1), np.uint8))
+    for suffix in (".png", ".jpg"):
+        write_image(tmp_path / f"full{suffix}", big)
+        data = (tmp_path / f"full{suffix}").read_bytes()
+        (tmp_path / f"cut{suffix}").write_bytes(data[: len(data) // 2])
+        with pytest.raises(ImageReadError, match="damaged or truncated"):
+            read_image(tmp_path / f"cut{suffix}")
+
+
+def test_missing_and_too_large(tmp_path: Path, rgb_image: np.ndarray) -> None:
+    with pytest.raises(ImageReadError, match="no such file"):
+        read_image(tmp_path / "missing.png")
+    write_image(tmp_path / "a.png", rgb_image)
+    with pytest.raises(ImageReadError, match="over the limit"):
+        read_image(tmp_path / "a.png", max_pixels=100)
+
+
+def test_unsupported_format(tmp_path: Path) -> None:
+    Image.new("RGB", (4, 4)).save(tmp_path / "a.gif")
+    with pytest.raises(ImageReadError, match="GIF images are not supported"):
+        read_image(tmp_path / "a.gif")
+
+
+def test_jpeg_refuses_alpha_and_16_bit(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="JPEG cannot store"):
+        write_image(tmp_path / "a.jpg", np.zeros((4, 4, 4), np.uint8))
+    with pytest.raises(ValueError, match="JPEG cannot store"):
+        write_image(tmp_path / "a.jpg", np.zeros((4, 4, 3), np.uint16))

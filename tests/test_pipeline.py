@@ -1,0 +1,84 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engines.torch_ import TorchEngine
+from vdsr.pipeline import InputError, Upscaler, UpscaleLimits, to_float
+from vdsr.resize import imresize
+
+
+@pytest.fixture()
+def upscaler(tiny_checkpoint: Path) -> Upscaler:
+    return Upscaler(TorchEngine(tiny_checkpoint), receptive_radius=4)
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype"),
+    [((20, 30), np.uint8), ((20, 30, 1), np.uint8), ((20, 30, 2), np.uint8), ((20, 30, 3), np.uint8),
+     ((20, 30, 4), np.uint8), ((20, 30), np.uint16), ((20, 30, 3), np.uint16), ((20, 30, 4), np.uint16)],
+)
+def test_keeps_channels_and_bit_depth(upscaler: Upscaler, shape: tuple[int, ...], dtype: type) -> None:
+    img = (np.random.default_rng(0).random(shape) * np.iinfo(dtype).max).astype(dtype)
+    out = upscaler.upscale(img, 2.5)
+    assert out.shape == (50, 75, *shape[2:])
+    assert out.dtype == dtype
+
+
+def test_bicubic_upscaler_is_plain_bicubic(rgb_image: np.ndarray) -> None:
+    out = Upscaler(None).upscale(rgb_image, 2)
+    expected = np.clip(imresize(to_float(rgb_image), (74, 90)), 0, 1)
+    assert np.abs(to_float(out) - expected).max() <= 1 / 255 + 1e-6
+
+
+def test_alpha_is_upscaled_bicubically_not_by_the_network(upscaler: Upscaler, rgb_image: np.ndarray) -> None:
+    alpha = np.random.default_rng(3).integers(0, 256, rgb_image.shape[:2], dtype=np.uint8)
+    rgba = np.dstack([rgb_image, alpha])
+    out = upscaler.upscale(rgba, 2)
+    np.testing.assert_array_equal(out[..., 3], Upscaler(None).upscale(alpha, 2))
+    np.testing.assert_array_equal(out[..., :3], upscaler.upscale(rgb_image, 2))
+
+
+def test_network_changes_only_luma(upscaler: Upscaler, rgb_image: np.ndarray) -> None:
+    from vdsr.color import rgb_to_ycbcr
+
+    rgb_image = (rgb_image // 4 + 96).astype(np.uint8)  # mid-tones: no clipping to distort chroma
+
+    sr = rgb_to_ycbcr(to_float(upscaler.upscale(rgb_image, 2)).astype(np.float64))
+    bic = rgb_to_ycbcr(to_float(Upscaler(None).upscale(rgb_image, 2)).astype(np.float64))
+    assert np.abs(sr[..., 0] - bic[..., 0]).mean() > 1e-3
+    assert np.abs(sr[..., 1:] - bic[..., 1:]).max() < 4 / 255  # chroma differs only by 8-bit rounding
+
+
+def test_gray_matches_rgb_of_equal_channels(upscaler: Upscaler, rgb_image: np.ndarray) -> None:
+    gray = rgb_image[..., 0]
+    out_gray = upscaler.upscale(gray, 2).astype(int)
+    out_rgb = upscaler.upscale(np.dstack([gray] * 3), 2).astype(int)
+    assert np.abs(out_gray - out_rgb[..., 1]).max() <= 1
+
+
+def test_tiled_pipeline_equals_untiled(tiny_checkpoint: Path, rgb_image: np.ndarray) -> None:
+    engine = TorchEngine(tiny_checkpoint)
+    whole = Upscaler(engine, receptive_radius=4, limits=UpscaleLimits(tile=4096)).upscale(rgb_image, 3)
+    tiled = Upscaler(engine, receptive_radius=4, limits=UpscaleLimits(tile=16)).upscale(rgb_image, 3)
+    np.testing.assert_array_equal(whole, tiled)
+
+
+@pytest.mark.parametrize("scale", [0.5, 0.0, float("nan"), 100.0])
+def test_bad_scales(upscaler: Upscaler, rgb_image: np.ndarray, scale: float) -> None:
+    with pytest.raises(InputError):
+        upscaler.upscale(rgb_image, scale)
+
+
+def test_bad_shapes_and_sizes(upscaler: Upscaler) -> None:
+    with pytest.raises(InputError, match="unsupported image shape"):
+        upscaler.upscale(np.zeros((4, 4, 5), np.uint8), 2)
+    with pytest.raises(InputError, match="unsupported pixel type"):
+        upscaler.upscale(np.zeros((4, 4, 3), np.int32), 2)
+    small = Upscaler(None, limits=UpscaleLimits(max_output_pixels=1000))
+    with pytest.raises(InputError, match="megapixels"):
+        small.upscale(np.zeros((40, 40, 3), np.uint8), 2)
+
+
+def test_one_pixel_image(upscaler: Upscaler) -> None:
+    assert upscaler.upscale(np.full((1, 1, 3), 128, np.uint8), 2).shape == (2, 2, 3)

@@ -1,0 +1,29 @@
+from pathlib import Path
+
+import numpy as np
+
+from training.dataset import PatchBank
+
+
+def test_patches_have_the_right_shapes_scales_and_ranges(small_data: Path) -> None:
+    bank = PatchBank(small_data / "T91", scales=(2, 3, 4), patch_size=41)
+    batch = bank.sample(64, np.random.default_rng(0))
+    assert batch.lr.shape == batch.hr.shape == (64, 1, 41, 41)
+    assert batch.lr.dtype == batch.hr.dtype == np.float32
+    assert set(batch.scales) == {2, 3, 4}
+    for arr in (batch.lr, batch.hr):
+        # BT.601 studio-swing luma, with a little bicubic overshoot allowed on the input
+        assert 16 / 255 - 0.05 <= arr.min() and arr.max() <= 235 / 255 + 0.05
+    assert batch.hr.min() >= 16 / 255 - 1e-6 and batch.hr.max() <= 235 / 255 + 1e-6
+    # The input is a blurred version of the target: close, but not equal, and worse at larger scales.
+    err = np.abs(batch.lr - batch.hr).mean(axis=(1, 2, 3))
+    assert 0 < err[batch.scales == 2].mean() < err[batch.scales == 4].mean() < 0.1
+
+
+def test_sampling_is_deterministic_per_seed(small_data: Path) -> None:
+    bank = PatchBank(small_data / "T91", scales=(2,), patch_size=24)
+    a = bank.sample(8, np.random.default_rng([1, 2]))
+    b = bank.sample(8, np.random.default_rng([1, 2]))
+    c = bank.sample(8, np.random.default_rng([1, 3]))
+    np.testing.assert_array_equal(a.lr, b.lr)
+    assert not np.array_equal(a.lr, c.lr)

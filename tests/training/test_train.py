@@ -1,0 +1,76 @@
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from training.dataset import PatchBank
+from training.train import TrainConfig, learning_rate, resolve_precision, train
+from vdsr.checkpoint import load_checkpoint
+from vdsr.config import ModelConfig
+from vdsr.models import build_model
+
+QUICK = {"repeats": 1, "channels": 16, "batch_size": 4, "patch_size": 24, "val_scales": (2,), "warmup": 2,
+         "lr": 1e-3}
+
+
+def test_a_few_steps_lower_the_loss_on_a_fixed_batch(small_data: Path) -> None:
+    torch.manual_seed(0)
+    batch = PatchBank(small_data / "T91", patch_size=24).sample(8, np.random.default_rng(0))
+    model = build_model(ModelConfig(repeats=2, channels=32))
+    opt = torch.optim.Adam(model.parameters(), lr=3e-4)
+    lr, hr = torch.from_numpy(batch.lr), torch.from_numpy(batch.hr)
+    losses = []
+    for _ in range(100):
+        loss = nn.functional.mse_loss(model(lr), hr)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.9 * losses[0]  # measured: 0.00138 -> 0.00116
+
+
+def test_resume_continues_from_the_saved_step(small_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(TrainConfig(**QUICK, iterations=2, val_every=2), out, small_data, show_progress=False)
+    train(TrainConfig(**QUICK, iterations=4, val_every=2), out, small_data, show_progress=False)
+    with (out / "log.csv").open() as f:
+        steps = [int(r["step"]) for r in csv.DictReader(f)]
+    assert steps == [2, 4]
+    assert torch.load(out / "state.pt", weights_only=True)["step"] == 4
+    model, info = load_checkpoint(out / "last.safetensors")
+    assert info.training["step"] == 4 and "2" in info.evaluation["psnr"]
+    assert info.config == ModelConfig(repeats=1, channels=16)
+    assert (out / "training.png").stat().st_size > 0
+
+
+def test_learning_rate_schedule() -> None:
+    cfg = TrainConfig(lr=1e-3, warmup=10, iterations=110, min_lr=0.0)
+    assert learning_rate(cfg, 0) == 1e-4
+    assert learning_rate(cfg, 10) == 1e-3
+    assert abs(learning_rate(cfg, 60) - 5e-4) < 1e-12
+    assert learning_rate(cfg, 110) == 0.0
+    step = TrainConfig(lr=0.1, warmup=0, schedule="step", step_every=20)
+    assert abs(learning_rate(step, 45) - 0.1 * 0.01) < 1e-12
+
+
+def test_precision_is_fp32_unless_asked_or_fast() -> None:
+    assert resolve_precision("fp32", torch.device("cpu")) is None
+    assert resolve_precision("bf16", torch.device("cpu")) == torch.bfloat16
+
+
+def test_two_process_torchrun_on_cpu(small_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           "-m", "training.train", "--data-dir", str(small_data), "--out", str(out), "--quiet",
+           "--repeats", "1", "--channels", "8", "--batch-size", "4", "--patch-size", "24", "--iterations", "3",
+           "--val-every", "3", "--val-scales", "2", "--warmup", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=Path(__file__).parents[2])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    _, info = load_checkpoint(out / "last.safetensors")
+    assert info.training["step"] == 3

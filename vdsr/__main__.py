@@ -1,0 +1,3 @@
+from vdsr.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""Command line: ``python -m vdsr upscale|evaluate ...``; a thin shell over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from vdsr.checkpoint import CheckpointError, read_checkpoint_info
+from vdsr.data import IMAGE_SUFFIXES, data_dir, load_rgb_folder
+from vdsr.engine import EngineUnavailableError
+from vdsr.evaluate import PAPER_SET5, Score, evaluate
+from vdsr.imageio import ImageReadError, read_image, write_image
+from vdsr.pipeline import InputError, Upscaler
+from vdsr.weights import resolve_model
+
+__all__ = ["main"]
+
+log = logging.getLogger("vdsr")
+
+# Errors a user can cause; reported as one line, never a traceback.
+USER_ERRORS = (CheckpointError, EngineUnavailableError, ImageReadError, InputError, FileNotFoundError, KeyError,
+               ValueError)
+
+
+def make_upscaler(model: str | None, engine: str, *, tile: int | None = None) -> Upscaler:
+    """The Upscaler for a model name/path and an engine name (``auto`` picks the fastest here)."""
+    from engines import create_engine  # the shell wires the backends in; the core never imports them
+    from vdsr.pipeline import UpscaleLimits
+
+    path = resolve_model(model)
+    info = read_checkpoint_info(path)
+    limits = UpscaleLimits(tile=tile) if tile else UpscaleLimits()
+    return Upscaler(create_engine(engine, path.resolve()), receptive_radius=info.config.receptive_radius,
+                    limits=limits)
+
+
+def _cmd_upscale(args: argparse.Namespace) -> int:
+    src, dst = Path(args.input), Path(args.output)
+    if not src.exists():
+        raise FileNotFoundError(f"{src}: no such file or folder")
+    if src.is_file():
+        img = read_image(src)  # fail on a bad file before loading any model
+        write_image(dst, make_upscaler(args.model, args.engine, tile=args.tile).upscale(img, args.scale))
+        log.info("wrote %s", dst)
+        return 0
+    upscaler = make_upscaler(args.model, args.engine, tile=args.tile)
+    files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"{src}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
+    failed = []
+    from tqdm import tqdm
+
+    for path in tqdm(files, desc="upscaling", unit="img", disable=args.quiet):
+        try:
+            write_image(dst / path.name, upscaler.upscale(read_image(path), args.scale))
+        except USER_ERRORS as exc:
+            failed.append(path.name)
+            log.error("skipped %s", exc)
+    log.info("wrote %d of %d images to %s", len(files) - len(failed), len(files), dst)
+    if failed:
+        log.error("failed: %s", ", ".join(failed))
+        return 1
+    return 0
+
+
+def format_table(scores: Sequence[Score]) -> str:
+    """A Markdown table: one row per method (and the paper's figures), PSNR/SSIM per scale."""
+    scales = sorted({s.scale for s in scores})
+    methods = list(dict.fromkeys(s.method for s in scores))
+    by_key = {(s.method, s.scale): s for s in scores}
+    head = "| method | " + " | ".join(f"x{s} PSNR / SSIM" for s in scales) + " |"
+    lines = [head, "|" + "---|" * (len(scales) + 1)]
+    for m in methods:
+        cells = [f"{by_key[m, s].psnr:.2f} / {by_key[m, s].ssim:.4f}" if (m, s) in by_key else "" for s in scales]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    if all(s in PAPER_SET5 for s in scales):
+        for i, label in enumerate(("bicubic (paper)", "VDSR (paper)")):
+            lines.append(f"| {label} | " + " | ".join(f"{PAPER_SET5[s][i]:.2f}" for s in scales) + " |")
+    return "\n".join(lines)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    folder = Path(args.images) if args.images else data_dir(args.data_dir) / "Set5"
+    images = load_rgb_folder(folder)
+    methods = {"bicubic": Upscaler(None)}
+    for model in args.models:
+        methods[resolve_model(model).stem] = make_upscaler(model, args.engine)
+    scores = evaluate(methods, images, args.scales)
+    print(f"{folder.name} ({len(images)} images): PSNR dB / SSIM on Y (BT.601), scale px shaved from each border")  # noqa: T201
+    print(format_table(scores))  # noqa: T201
+    if args.json:
+        rows = [{"method": s.method, "scale": s.scale, "psnr": s.psnr, "ssim": s.ssim, "per_image": s.per_image}
+                for s in scores]
+        Path(args.json).write_text(json.dumps({"set": folder.name, "scores": rows}, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m vdsr", description="VDSR super-resolution")
+    p.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("upscale", help="upscale an image or every image in a folder")
+    up.add_argument("input", help="image file or folder")
+    up.add_argument("output", help="output file, or folder when INPUT is a folder")
+    up.add_argument("--scale", type=float, required=True, help="factor >= 1, e.g. 2, 3, 4 or 2.5")
+    up.add_argument("--model", default=None, help="shipped model name or checkpoint path (default: vdsr-20)")
+    up.add_argument("--engine", default="auto", help="auto, torch, onnxruntime, openvino or tensorrt")
+    up.add_argument("--tile", type=int, default=None, help="tile size in output pixels (default 512)")
+    up.set_defaults(run=_cmd_upscale)
+
+    ev = sub.add_parser("evaluate", help="PSNR/SSIM on a benchmark set in the standard protocol")
+    ev.add_argument("--models", nargs="*", default=["vdsr-20"], help="model names or checkpoint paths")
+    ev.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
+    ev.add_argument("--images", help="folder of ground-truth images (default: <data-dir>/Set5)")
+    ev.add_argument("--data-dir", help="datasets root (default $VDSR_DATA_DIR or ../shared/data)")
+    ev.add_argument("--engine", default="torch", help="engine to evaluate with (default torch fp32)")
+    ev.add_argument("--json", help="also write the scores to this JSON file")
+    ev.set_defaults(run=_cmd_evaluate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(message)s")
+    try:
+        return int(args.run(args))
+    except USER_ERRORS as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)  # noqa: T201 - the one line a user sees
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)  # noqa: T201
+        return 130
