@@ -9,6 +9,7 @@ CUDA tensors, so this needs a CUDA build of PyTorch alongside ``tensorrt``.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -82,6 +83,7 @@ class TensorRTEngine:
             self._out_dtype = _torch_dtype(torch, trt.nptype(self.engine.get_tensor_dtype(self.output_name)))
             self.context = self.engine.create_execution_context()
             self.stream = torch.cuda.Stream(self.device)
+        self._lock = threading.Lock()  # one execution context: one call at a time
 
     def _build_cached(self, trt: Any, path: Path) -> Path:
         onnx_path = onnx_for(path, self.name)
@@ -103,7 +105,7 @@ class TensorRTEngine:
     def __call__(self, y: np.ndarray) -> np.ndarray:
         torch = self._torch
         x = check_input(self.name, y, self.input_shape, low=self.profile_min, high=self.profile_max)
-        with torch.cuda.device(self.device), torch.cuda.stream(self.stream):
+        with self._lock, torch.cuda.device(self.device), torch.cuda.stream(self.stream):
             inp = torch.from_numpy(x).to(self.device, dtype=self._in_dtype, non_blocking=False).contiguous()
             if not self.context.set_input_shape(self.input_name, tuple(x.shape)):
                 raise EngineFileError(f"{self.name}: engine rejected input shape {tuple(x.shape)}")
@@ -115,8 +117,8 @@ class TensorRTEngine:
             if not self.context.execute_async_v3(self.stream.cuda_stream):
                 raise RuntimeError(f"{self.name}: execute_async_v3 failed for shape {tuple(x.shape)}")
             result = out.float()
-        self.stream.synchronize()
-        return result.cpu().numpy()
+            self.stream.synchronize()
+            return result.cpu().numpy()
 
     def close(self) -> None:
         self.context = None
