@@ -190,8 +190,8 @@ def test_resolution_limit(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"crf": 60}, "crf"), ({"start": -1.0}, "start"), ({"duration": 0.0}, "duration"),
-     ({"max_frames": 0}, "max_frames")],
+    [({"crf": 60}, "crf"), ({"preset": "warp"}, "preset"), ({"start": -1.0}, "start"),
+     ({"duration": 0.0}, "duration"), ({"max_frames": 0}, "max_frames")],
 )
 def test_bad_requests(tmp_path: Path, kwargs: dict, message: str) -> None:
     clip = make_clip(tmp_path / "clip.mp4", frames=1)

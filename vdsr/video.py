@@ -68,7 +68,8 @@ MAX_OUTPUT_PIXELS = 8192 * 4320
 ProgressFn = Callable[[int, int], None]
 
 _OUTPUT_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
-_NOT_VIDEO_FORMATS = {"image2", "tty", "gif"}  # gif is a video to FFmpeg, but a poor fit for H.264 out
+_NOT_VIDEO_FORMATS = {"image2", "tty"}
+_X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 # AVColorSpace (frame tag) -> (name, swscale matrix).
 _MATRICES = {
     1: ("bt709", Colorspace.ITU709),
@@ -351,7 +352,7 @@ _LAYOUT_BY_CHANNELS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6:
 
 
 def _aac_stream(out: av.container.OutputContainer, src: av.AudioStream) -> av.AudioStream:
-    """An opened AAC encoder stream for ``src`` (its rate and layout, or the nearest AAC allows)."""
+    """A new AAC output stream for ``src``: its rate and layout, or the nearest the encoder accepts."""
     rate = src.codec_context.sample_rate
     if rate not in (av.Codec("aac", "w").audio_rates or ()):
         rate = 48000
@@ -447,8 +448,9 @@ def _temp_path(dst: Path) -> Path:
     return Path(name)
 
 
-def _check_request(src: Path, dst: Path, scale: float, crf: int, start: float | None, duration: float | None,
-                   max_frames: int | None) -> str:
+def _check_request(src: Path, dst: Path, scale: float, crf: int, preset: str, start: float | None,
+                   duration: float | None, max_frames: int | None) -> str:
+    """Validate the arguments of :func:`upscale_video`; returns the output container format."""
     fmt = _OUTPUT_FORMATS.get(dst.suffix.lower())
     if fmt is None:
         raise VideoError(f"{dst}: unsupported output container {dst.suffix or '(none)'}; use "
@@ -457,6 +459,8 @@ def _check_request(src: Path, dst: Path, scale: float, crf: int, start: float | 
         raise VideoError(f"{dst}: output would overwrite the input")
     if not 0 <= crf <= 51:
         raise VideoError(f"crf must be 0-51 (lower is better quality), got {crf}")
+    if preset not in _X264_PRESETS:
+        raise VideoError(f"preset must be one of {', '.join(_X264_PRESETS)}; got {preset!r}")
     if not np.isfinite(scale) or scale < 1:
         raise VideoError(f"scale must be a number >= 1, got {scale}")
     if start is not None and not (np.isfinite(start) and start >= 0):
@@ -518,7 +522,7 @@ def upscale_video(
     """
     started = time.perf_counter()
     src, dst = Path(src), Path(dst)
-    fmt = _check_request(src, dst, scale, crf, start, duration, max_frames)
+    fmt = _check_request(src, dst, scale, crf, preset, start, duration, max_frames)
     info = probe_video(src)
     out_h, out_w = _even_size(*upscaler.check(info.height, info.width, scale))
     if out_h * out_w > MAX_OUTPUT_PIXELS:
