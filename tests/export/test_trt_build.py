@@ -180,3 +180,125 @@ def test_build_and_run_engine(tmp_path: Path, engine_checkpoint: Path, tiny_mode
 
     with pytest.raises(EngineMismatchError, match="profile"):
         engine(np.zeros((1, 1, 256, 256), np.float32))
+
+
+# --------------------------------------------------------------------------- build flow with a fake TensorRT
+# The real builder needs a GPU; this checks which path build_engine takes on TensorRT 10
+# (FP16 flag, fp32 ONNX) and 11 (no flag: fp16 ONNX, strongly typed) against a stand-in.
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.flags: list[object] = []
+        self.network_flags: int | None = None
+        self.parsed: Path | None = None
+        self.profile: tuple[object, ...] | None = None
+
+
+def _fake_tensorrt(version: str, *, weak_typing: bool, rec: _Recorder) -> SimpleNamespace:
+    class Logger:
+        WARNING = 2
+
+        def __init__(self, severity: int) -> None:
+            pass
+
+    class Network:
+        def get_input(self, i: int) -> SimpleNamespace:
+            return SimpleNamespace(name="y")
+
+        def get_output(self, i: int) -> SimpleNamespace:
+            return SimpleNamespace(name="out")
+
+    class Cache:
+        def serialize(self) -> bytes:
+            return b"timing"
+
+    class Config:
+        def set_memory_pool_limit(self, pool: object, size: int) -> None:
+            assert size > 0
+
+        def set_flag(self, flag: object) -> None:
+            rec.flags.append(flag)
+
+        def add_optimization_profile(self, profile: object) -> None:
+            pass
+
+        def create_timing_cache(self, data: bytes) -> Cache:
+            return Cache()
+
+        def set_timing_cache(self, cache: Cache, ignore_mismatch: bool) -> None:
+            pass
+
+        def get_timing_cache(self) -> Cache:
+            return Cache()
+
+    class Profile:
+        def set_shape(self, name: str, lo: object, opt: object, hi: object) -> None:
+            rec.profile = (name, lo, opt, hi)
+
+    class Builder:
+        def __init__(self, logger: object) -> None:
+            pass
+
+        def create_network(self, flags: int) -> Network:
+            rec.network_flags = flags
+            return Network()
+
+        def create_builder_config(self) -> Config:
+            return Config()
+
+        def create_optimization_profile(self) -> Profile:
+            return Profile()
+
+        def build_serialized_network(self, network: Network, config: Config) -> bytes:
+            return b"serialized engine"
+
+    class OnnxParser:
+        num_errors = 0
+
+        def __init__(self, network: Network, logger: object) -> None:
+            pass
+
+        def parse(self, data: bytes, path: str) -> bool:
+            rec.parsed = Path(path)
+            return onnx.load_from_string(data) is not None
+
+    flags = SimpleNamespace(FP16="FP16", TF32="TF32") if weak_typing else SimpleNamespace(TF32="TF32")
+    return SimpleNamespace(
+        __version__=version,
+        Logger=Logger,
+        BuilderFlag=flags,
+        NetworkDefinitionCreationFlag=SimpleNamespace(STRONGLY_TYPED=1),
+        MemoryPoolType=SimpleNamespace(WORKSPACE="workspace"),
+        Builder=Builder,
+        OnnxParser=OnnxParser,
+    )
+
+
+@pytest.mark.parametrize(("version", "weak_typing"), [("10.13.0", True), ("11.4.0", False)])
+def test_build_flow_for_tensorrt_10_and_11(
+    version: str, weak_typing: bool, tmp_path: Path, engine_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import export.trt_build as trt_build
+
+    rec = _Recorder()
+    fake = _fake_tensorrt(version, weak_typing=weak_typing, rec=rec)
+    monkeypatch.setitem(sys.modules, "tensorrt", fake)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)
+    monkeypatch.setattr(trt_build, "gpu_description", lambda device_id=0: {"name": "Fake GPU"})
+    onnx_path = export_onnx(engine_checkpoint, tmp_path / "m.onnx").path
+    profile = ShapeProfile.parse("1x1x16x16", "1x1x64x64", "2x1x128x128")
+    result = trt_build.build_engine(onnx_path, tmp_path / "m.engine", profile, timing_cache=tmp_path / "t.cache")
+    assert result.engine.read_bytes() == b"serialized engine"
+    assert (tmp_path / "t.cache").read_bytes() == b"timing"
+    assert rec.profile == ("y", profile.min, profile.opt, profile.max)
+    sidecar = read_sidecar(result.engine)
+    assert sidecar is not None and sidecar["tensorrt"] == version and sidecar["precision"] == "fp16"
+    assert sidecar["gpu"] == {"name": "Fake GPU"} and sidecar["strongly_typed"] is (not weak_typing)
+    if weak_typing:  # TensorRT 10: fp32 ONNX + FP16 flag
+        assert rec.flags == ["FP16"] and rec.network_flags == 0 and rec.parsed == onnx_path
+    else:  # TensorRT 11: no precision flag; the parsed ONNX is the fp16 conversion
+        assert rec.flags == [] and rec.network_flags == 1 << 1 and rec.parsed == result.onnx != onnx_path
+        weights = {t.name: t.data_type for t in onnx.load(str(rec.parsed)).graph.initializer}
+        assert weights["tail.weight"] == TensorProto.FLOAT16 and weights["head.weight"] == TensorProto.FLOAT
