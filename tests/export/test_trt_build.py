@@ -302,3 +302,21 @@ def test_build_flow_for_tensorrt_10_and_11(
         assert rec.flags == [] and rec.network_flags == 1 << 1 and rec.parsed == result.onnx != onnx_path
         weights = {t.name: t.data_type for t in onnx.load(str(rec.parsed)).graph.initializer}
         assert weights["tail.weight"] == TensorProto.FLOAT16 and weights["head.weight"] == TensorProto.FLOAT
+
+
+def test_to_trt_script_with_a_stand_in_tensorrt(
+    tmp_path: Path, engine_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import export.trt_build as trt_build
+    from export.to_trt import main
+
+    monkeypatch.setitem(sys.modules, "tensorrt", _fake_tensorrt("10.13.0", weak_typing=True, rec=_Recorder()))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)
+    monkeypatch.setattr(trt_build, "gpu_description", lambda device_id=0: {"name": "Fake GPU"})
+    onnx_path = export_onnx(engine_checkpoint, tmp_path / "m.onnx").path
+    assert main(["--onnx", str(onnx_path), "--max-shape", "1x1x256x256"]) == 0
+    assert (tmp_path / "m.engine").is_file() and (tmp_path / "m.engine.json").is_file()
+    assert (tmp_path / "timing.cache").is_file() and "FP16 builder flag" in capsys.readouterr().out
+    assert main(["--onnx", str(tmp_path / "missing.onnx")]) == 1
+    assert "ONNX file not found" in capsys.readouterr().err
