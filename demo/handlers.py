@@ -60,6 +60,7 @@ __all__ = [
     "model_choices",
     "models_table",
     "preview_frame",
+    "refresh_preview",
     "upscale_image",
     "upscale_video",
     "video_info",
@@ -497,6 +498,21 @@ def preview_frame(
     bicubic_path = str(write_image(out / f"{name}_bicubic.png", bicubic))
     sr_path = str(write_image(out / f"{name}_vdsr.png", sr))
     return (bicubic_path, sr_path), {"headers": METRIC_HEADERS, "data": rows}
+
+
+def refresh_preview(
+    video: str | None,
+    frame: float = 0,
+    mode: str = "upscale",
+    scale: str = "x2",
+    factor: float = 2.5,
+    model: str | None = None,
+    engine: str = "auto",
+) -> tuple[Any, Any]:
+    """:func:`preview_frame` after a settings change; leaves the outputs alone when no video is loaded."""
+    if not video:
+        return gr.skip(), gr.skip()
+    return preview_frame(video, frame, mode, scale, factor, model, engine)
 
 
 def upscale_video(

@@ -148,6 +148,9 @@ def _video_tab(scale: gr.Radio, factor: gr.Slider, model: gr.Dropdown, engine: g
     frame.release(handlers.preview_frame, preview_inputs, [preview, table], api_name="preview_frame",
                   concurrency_id=_CPU, trigger_mode="always_last")
     mode.change(lambda m: gr.Dataframe(visible=m == "compare"), mode, table, queue=False, api_visibility="private")
+    gr.on([mode.change, scale.change, factor.release, model.change, engine.change], handlers.refresh_preview,
+          preview_inputs, [preview, table], api_name="refresh_preview", api_visibility="private",
+          concurrency_id=_CPU, trigger_mode="always_last")
     run_btn.click(handlers.upscale_video, [video, *settings], [result, summary], api_name="upscale_video",
                   concurrency_id=_CPU)
 
@@ -165,7 +168,7 @@ def _about_tab() -> None:
     for plot in plots:
         gr.Image(str(plot), label=Path(plot).stem, interactive=False, format="png")
     if not pages:
-        gr.Markdown("*(The ablation, benchmark and quality tables appear here once docs/*.md are written.)*")
+        gr.Markdown("*The ablation, benchmark and quality tables appear here once `docs/*.md` pages are written.*")
 
 
 def build_demo() -> gr.Blocks:
