@@ -315,7 +315,7 @@ def test_to_trt_script_with_a_stand_in_tensorrt(
     monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)
     monkeypatch.setattr(trt_build, "gpu_description", lambda device_id=0: {"name": "Fake GPU"})
     onnx_path = export_onnx(engine_checkpoint, tmp_path / "m.onnx").path
-    assert main(["--onnx", str(onnx_path), "--max-shape", "1x1x256x256"]) == 0
+    assert main(["--onnx", str(onnx_path), "--opt-shape", "1x1x128x128", "--max-shape", "1x1x256x256"]) == 0
     assert (tmp_path / "m.engine").is_file() and (tmp_path / "m.engine.json").is_file()
     assert (tmp_path / "timing.cache").is_file() and "FP16 builder flag" in capsys.readouterr().out
     assert main(["--onnx", str(tmp_path / "missing.onnx")]) == 1
