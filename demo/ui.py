@@ -77,15 +77,17 @@ def _settings() -> tuple[gr.Radio, gr.Slider, gr.Dropdown, gr.Dropdown]:
     return scale, factor, model, engine
 
 
-def _mode_radio() -> gr.Radio:
+def _mode_radio(elem_id: str) -> gr.Radio:
     return gr.Radio(
         [("Upscale", "upscale"), ("Compare with ground truth", "compare")], value="upscale", label="Mode",
+        elem_id=elem_id,
         info="Compare takes the upload as ground truth: it is downscaled, then restored by bicubic and by VDSR.",
     )
 
 
-def _metrics_table(visible: bool) -> gr.Dataframe:
+def _metrics_table(visible: bool, elem_id: str) -> gr.Dataframe:
     return gr.Dataframe(
+        elem_id=elem_id,
         headers=handlers.METRIC_HEADERS, datatype=["str", "number", "number"], interactive=False,
         label="PSNR / SSIM (Y channel, border of `scale` pixels shaved)", visible=visible,
     )
@@ -99,9 +101,10 @@ def _image_tab(scale: gr.Radio, factor: gr.Slider, model: gr.Dropdown, engine: g
                 elem_id="image-input",
             ))
             gr.Examples(handlers.example_images(), inputs=[image], label="Set5 examples")
-            mode = _mode_radio()
+            mode = _mode_radio("image-mode")
             upscale_btn = gr.Button("Upscale", variant="primary", elem_id="upscale-button")
-            compare_btn = gr.Button("Compare with ground truth", variant="primary", visible=False)
+            compare_btn = gr.Button("Compare with ground truth", variant="primary", visible=False,
+                                    elem_id="compare-button")
         with gr.Column(scale=2):
             with gr.Column(visible=True) as upscale_box:
                 slider = gr.ImageSlider(label="Bicubic | VDSR", format="png", type="filepath", elem_id="upscale-slider")
@@ -110,7 +113,7 @@ def _image_tab(scale: gr.Radio, factor: gr.Slider, model: gr.Dropdown, engine: g
             with gr.Column(visible=False) as compare_box:
                 gt_slider = gr.ImageSlider(label="Ground truth | VDSR", format="png", type="filepath")
                 bicubic_slider = gr.ImageSlider(label="Bicubic | VDSR", format="png", type="filepath")
-                table = _metrics_table(visible=True)
+                table = _metrics_table(visible=True, elem_id="compare-table")
 
     def show(mode_value: str) -> tuple[Any, ...]:
         compare = mode_value == "compare"
@@ -132,11 +135,11 @@ def _video_tab(scale: gr.Radio, factor: gr.Slider, model: gr.Dropdown, engine: g
             video = gr.Video(label="Video", sources=["upload"], include_audio=True)
             about = gr.Markdown(label="Video description")
             frame = gr.Slider(0, 1, value=0, step=1, label="Frame to preview")
-            mode = _mode_radio()
+            mode = _mode_radio("video-mode")
             run_btn = gr.Button("Upscale video", variant="primary")
         with gr.Column(scale=2):
             preview = gr.ImageSlider(label="Frame: bicubic | VDSR", format="png", type="filepath")
-            table = _metrics_table(visible=False)
+            table = _metrics_table(visible=False, elem_id="frame-table")
             result = gr.Video(label="Upscaled video (H.264, audio kept)", interactive=False)
             summary = gr.Markdown(label="Summary")
 

@@ -19,7 +19,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: run .ci/browser-deps.sh")
 
 
-def test_upload_upscale_shows_slider(server, tmp_path: Path) -> None:
+def test_upload_upscale_shows_slider_then_compare(server, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed: run .ci/browser-deps.sh")
     shot = tmp_path / "image-tab.png"
     with sync_api.sync_playwright() as p:
@@ -36,6 +36,9 @@ def test_upload_upscale_shows_slider(server, tmp_path: Path) -> None:
             sources = [slider_images.nth(i).get_attribute("src") or "" for i in range(2)]
             assert all(".png" in src for src in sources), sources
             page.screenshot(path=str(shot), full_page=True)
+            page.locator("#image-mode").get_by_text("Compare with ground truth").click()
+            page.locator("#compare-button").click()
+            page.locator("#compare-table").get_by_text("gain").wait_for(state="visible", timeout=60_000)
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
