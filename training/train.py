@@ -27,7 +27,7 @@ import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
-from engines.torch_ import TorchEngine, TorchOptions
+from engines.torch_ import TorchEngine
 from training.dataset import PatchBank
 from vdsr.checkpoint import save_checkpoint
 from vdsr.config import ModelConfig
@@ -213,16 +213,10 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
                 "set": cfg.val_set, "step": step, "psnr": {str(k): round(v, 4) for k, v in psnrs.items()},
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             }
-            meta = {**provenance, "step": step, "seconds": round(elapsed)}
-            save_checkpoint(out_dir / "last.safetensors", model, scales=cfg.scales, training=meta, evaluation=evaluation)
-            if mean_psnr > best:
-                best = mean_psnr
-                save_checkpoint(out_dir / "best.safetensors", model, scales=cfg.scales, training=meta,
-                                evaluation=evaluation)
-            tmp = state_path.with_suffix(".tmp")
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                        "best": best, "elapsed": elapsed}, tmp)
-            tmp.replace(state_path)
+            improved = mean_psnr > best
+            best = max(best, mean_psnr)
+            _save_run(out_dir, model, optimizer, cfg, {**provenance, "step": step, "seconds": round(elapsed)},
+                      evaluation, best=best, improved=improved, elapsed=elapsed)
             bar.write(f"step {step}: " + "  ".join(f"x{s} {p:.2f} dB" for s, p in psnrs.items()))
             t0 = time.perf_counter()
     bar.close()
@@ -232,6 +226,20 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
         dist.barrier()
         dist.destroy_process_group()
     return out_dir / "last.safetensors"
+
+
+def _save_run(out_dir: Path, model: VDSR, optimizer: torch.optim.Optimizer, cfg: TrainConfig,
+              training: dict[str, Any], evaluation: dict[str, Any], *, best: float, improved: bool,
+              elapsed: float) -> None:
+    """Write ``last`` (and ``best`` when improved) checkpoints and the resumable state, each atomically."""
+    names = ["last.safetensors", "best.safetensors"] if improved else ["last.safetensors"]
+    for name in names:
+        save_checkpoint(out_dir / name, model, scales=cfg.scales, training=training, evaluation=evaluation)
+    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": training["step"],
+             "best": best, "elapsed": elapsed}
+    tmp = out_dir / "state.pt.tmp"
+    torch.save(state, tmp)
+    tmp.replace(out_dir / "state.pt")
 
 
 def plot_log(log_path: Path, out: Path) -> None:

@@ -9,12 +9,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from vdsr import video
 from vdsr.checkpoint import CheckpointError, read_checkpoint_info
 from vdsr.data import IMAGE_SUFFIXES, data_dir, load_rgb_folder
 from vdsr.engine import EngineUnavailableError
 from vdsr.evaluate import PAPER_SET5, Score, evaluate
 from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.pipeline import InputError, Upscaler
+from vdsr.video import VIDEO_SUFFIXES, VideoError
 from vdsr.weights import resolve_model
 
 __all__ = ["main"]
@@ -22,8 +24,8 @@ __all__ = ["main"]
 log = logging.getLogger("vdsr")
 
 # Errors a user can cause; reported as one line, never a traceback.
-USER_ERRORS = (CheckpointError, EngineUnavailableError, ImageReadError, InputError, FileNotFoundError, KeyError,
-               ValueError)
+USER_ERRORS = (CheckpointError, EngineUnavailableError, ImageReadError, InputError, VideoError, FileNotFoundError,
+               KeyError, ValueError)
 
 
 def make_upscaler(model: str | None, engine: str, *, tile: int | None = None) -> Upscaler:
@@ -38,10 +40,35 @@ def make_upscaler(model: str | None, engine: str, *, tile: int | None = None) ->
                     limits=limits)
 
 
+def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
+    from tqdm import tqdm
+
+    video.probe_video(src)  # fail on a bad file before loading any model
+    upscaler = make_upscaler(args.model, args.engine, tile=args.tile)
+    if args.frames:
+        indices = [int(i) for i in args.frames.split(",") if i.strip()]
+        for path in video.extract_frames(src, indices, upscaler, args.scale, dst):
+            log.info("wrote %s", path)
+        return 0
+    with tqdm(desc=src.name, unit="frame", disable=args.quiet, dynamic_ncols=True) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = video.upscale_video(src, dst, upscaler, args.scale, crf=args.crf, start=args.start,
+                                     duration=args.duration, progress=progress)
+    log.info("wrote %s: %d frames, %dx%d, %.1f frames/s", result.path, result.frames, result.width, result.height,
+             result.frames_per_second)
+    return 0
+
+
 def _cmd_upscale(args: argparse.Namespace) -> int:
     src, dst = Path(args.input), Path(args.output)
     if not src.exists():
         raise FileNotFoundError(f"{src}: no such file or folder")
+    if src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES:
+        return _upscale_video(args, src, dst)
     if src.is_file():
         img = read_image(src)  # fail on a bad file before loading any model
         write_image(dst, make_upscaler(args.model, args.engine, tile=args.tile).upscale(img, args.scale))
@@ -104,13 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="only errors")
     sub = p.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("upscale", help="upscale an image or every image in a folder")
-    up.add_argument("input", help="image file or folder")
-    up.add_argument("output", help="output file, or folder when INPUT is a folder")
+    up = sub.add_parser("upscale", help="upscale an image, a folder of images (or frames), or a video")
+    up.add_argument("input", help="image file, folder of images, or video file")
+    up.add_argument("output", help="output file, or folder when INPUT is a folder or --frames is given")
     up.add_argument("--scale", type=float, required=True, help="factor >= 1, e.g. 2, 3, 4 or 2.5")
     up.add_argument("--model", default=None, help="shipped model name or checkpoint path (default: vdsr-20)")
     up.add_argument("--engine", default="auto", help="auto, torch, onnxruntime, openvino or tensorrt")
     up.add_argument("--tile", type=int, default=None, help="tile size in output pixels (default 512)")
+    vid = up.add_argument_group("video")
+    vid.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (default 18)")
+    vid.add_argument("--start", type=float, default=None, help="seconds to skip")
+    vid.add_argument("--duration", type=float, default=None, help="seconds to process")
+    vid.add_argument("--frames", default=None, help="e.g. 10,50: write these frames as bicubic|VDSR PNGs instead")
     up.set_defaults(run=_cmd_upscale)
 
     ev = sub.add_parser("evaluate", help="PSNR/SSIM on a benchmark set in the standard protocol")
