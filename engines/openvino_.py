@@ -25,9 +25,10 @@ class OpenVinoOptions:
 
     Attributes:
         device: OpenVINO device (``CPU``; ``GPU`` for Intel GPUs).
-        precision: ``INFERENCE_PRECISION_HINT``. ``auto`` is bf16 only where the CPU has
-            native bf16 (AMX or AVX512_BF16) and f32 everywhere else: emulated bf16 on an
-            AVX2-only CPU is slower than f32 and loses accuracy.
+        precision: ``INFERENCE_PRECISION_HINT`` (``f32``, ``bf16``, ``f16``). ``auto`` is bf16
+            only where the CPU flags list native bf16 (``amx_bf16`` or ``avx512_bf16``) and f32
+            everywhere else: emulated bf16 on an AVX2-only CPU is slower than f32 and loses
+            accuracy. On a non-CPU device ``auto`` keeps OpenVINO's default.
         performance_hint: ``LATENCY`` (one request at a time, as the pipeline runs) or ``THROUGHPUT``.
         threads: inference threads; 0 lets OpenVINO choose.
     """
@@ -58,10 +59,10 @@ class OpenVinoEngine:
             )
         path = require_file(self.name, model)
         self.path: Path = path if path.suffix == ".xml" else onnx_for(path, self.name)
-        config: dict[str, Any] = {
-            "PERFORMANCE_HINT": self.options.performance_hint,
-            "INFERENCE_PRECISION_HINT": self._pick_precision(core),
-        }
+        config: dict[str, Any] = {"PERFORMANCE_HINT": self.options.performance_hint}
+        precision = self._pick_precision(core)
+        if precision is not None:
+            config["INFERENCE_PRECISION_HINT"] = precision
         if self.options.threads:
             config["INFERENCE_NUM_THREADS"] = self.options.threads
         try:
@@ -80,11 +81,16 @@ class OpenVinoEngine:
         self._request = self.compiled.create_infer_request()
         self._lock = threading.Lock()
 
-    def _pick_precision(self, core: Any) -> str:
+    def _pick_precision(self, core: Any) -> str | None:
+        """The precision hint to compile with; None leaves a non-CPU device at its default."""
         if self.options.precision != "auto":
             return self.options.precision
-        caps = core.get_property(self.options.device, "OPTIMIZATION_CAPABILITIES")
-        return "bf16" if "BF16" in caps else "f32"
+        if not self.options.device.startswith("CPU"):
+            return None
+        native = _cpu_has_native_bf16()
+        if native is None:  # no /proc/cpuinfo (not Linux): ask OpenVINO
+            native = "BF16" in core.get_property(self.options.device, "OPTIMIZATION_CAPABILITIES")
+        return "bf16" if native else "f32"
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         x = check_input(self.name, y, self.input_shape)
@@ -95,6 +101,16 @@ class OpenVinoEngine:
     def close(self) -> None:
         self._request = None  # type: ignore[assignment]
         self.compiled = None  # type: ignore[assignment]
+
+
+def _cpu_has_native_bf16() -> bool | None:
+    """True if the CPU flags list AMX-BF16 or AVX512_BF16; None when /proc/cpuinfo is unreadable."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    flags = {f for line in text.splitlines() if line.startswith("flags") for f in line.split(":", 1)[1].split()}
+    return bool(flags & {"amx_bf16", "avx512_bf16"})
 
 
 def _dims(shape: Any) -> list[object]:
