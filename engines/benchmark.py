@@ -179,8 +179,8 @@ def run_benchmark(
         results.append(result)
         try:
             engine = ENGINES.get(name)(checkpoint)
-        except EngineUnavailableError as exc:
-            result.unavailable = str(exc)
+        except (EngineUnavailableError, ValueError, RuntimeError) as exc:  # unavailable, or failed to load
+            result.unavailable = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if log:
                 print(f"{name}: not available here ({exc})", file=sys.stderr)
             if on_result is not None:
