@@ -179,7 +179,9 @@ def _upscaler(model: str | None, engine: str | None) -> Upscaler:
         try:
             info = read_checkpoint_info(path)
             runtime = create_engine(engine, path)
-        except (CheckpointError, EngineUnavailableError, KeyError) as exc:
+        except (CheckpointError, EngineUnavailableError, KeyError, ValueError, RuntimeError, OSError) as exc:
+            # Engines raise their own ValueError/RuntimeError subclasses (bad model file, runtime missing, export
+            # failed); the user needs the reason, and another engine or model may still work.
             raise gr.Error(f"Cannot load model {model} with engine {engine}: {exc}") from None
         limits = UpscaleLimits(max_output_pixels=LIMITS.max_output_pixels, max_scale=LIMITS.max_free_scale)
         upscaler = Upscaler(runtime, receptive_radius=info.config.receptive_radius, limits=limits)
@@ -249,9 +251,10 @@ def _read_upload(path: str | None) -> np.ndarray:
     return img
 
 
-def _check(upscaler: Upscaler, img: np.ndarray, scale: float) -> None:
+def _check(upscaler: Upscaler, height: int, width: int, scale: float) -> tuple[int, int]:
+    """The output (height, width), or gr.Error when the request is over the upscaler's limits."""
     try:
-        upscaler.check(img.shape[0], img.shape[1], scale)
+        return upscaler.check(height, width, scale)
     except InputError as exc:
         raise gr.Error(f"{exc}.") from None
 
@@ -356,7 +359,7 @@ def upscale_image(
     img = _read_upload(image)
     value = parse_scale(scale, factor)
     upscaler = _upscaler(model, engine)
-    _check(upscaler, img, value)
+    _check(upscaler, img.shape[0], img.shape[1], value)
     sr = _run(upscaler, img, value)
     bicubic = _run(_bicubic(upscaler), img, value)
     out = _work_dir()
@@ -421,7 +424,7 @@ def _probe(video: str | None) -> VideoInfo:
 
 
 def _check_video_work(info: VideoInfo, upscaler: Upscaler, scale: float) -> None:
-    out_h, out_w = upscaler.check(info.height, info.width, scale)
+    out_h, out_w = _check(upscaler, info.height, info.width, scale)
     work = info.frames * out_h * out_w
     if work > LIMITS.max_video_output_pixels:
         raise gr.Error(
@@ -489,7 +492,7 @@ def preview_frame(
     if mode == "compare":
         _, bicubic, sr, rows, value = _compare_arrays(rgb, value, upscaler)
     elif mode == "upscale":
-        _check(upscaler, rgb, value)
+        _check(upscaler, rgb.shape[0], rgb.shape[1], value)
         sr, bicubic = _run(upscaler, rgb, value), _run(_bicubic(upscaler), rgb, value)
     else:
         raise gr.Error(f"Mode must be 'upscale' or 'compare', got {mode!r}.")
