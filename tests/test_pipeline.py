@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from engines.torch_ import TorchEngine
-from vdsr.pipeline import InputError, Upscaler, UpscaleLimits, to_float
+from vdsr.pipeline import InputError, UpscaleLimits, Upscaler, to_float
 from vdsr.resize import imresize
 
 

@@ -13,7 +13,7 @@ def test_patches_have_the_right_shapes_scales_and_ranges(small_data: Path) -> No
     assert set(batch.scales) == {2, 3, 4}
     for arr in (batch.lr, batch.hr):
         # BT.601 studio-swing luma, with a little bicubic overshoot allowed on the input
-        assert 16 / 255 - 0.05 <= arr.min() and arr.max() <= 235 / 255 + 0.05
+        assert arr.min() >= 16 / 255 - 0.05 and arr.max() <= 235 / 255 + 0.05
     assert batch.hr.min() >= 16 / 255 - 1e-6 and batch.hr.max() <= 235 / 255 + 1e-6
     # The input is a blurred version of the target: close, but not equal, and worse at larger scales.
     err = np.abs(batch.lr - batch.hr).mean(axis=(1, 2, 3))
