@@ -91,3 +91,32 @@ def test_evaluate_writes_a_table_and_json(tmp_path: Path, tiny_checkpoint: Path,
     table = capsys.readouterr().out
     assert "| bicubic |" in table and "| tiny |" in table and "VDSR (paper)" in table
     assert '"method": "tiny"' in out.read_text()
+
+
+def test_video_with_frames_and_a_short_clip(tmp_path: Path, tiny_checkpoint: Path, data_root: Path) -> None:
+    import av
+
+    clip = data_root / "video" / "carphone_distorted.mp4"
+    if not clip.exists():
+        pytest.skip(f"{clip} not found")
+    out = tmp_path / "x2.mp4"
+    argv = ["-q", "upscale", str(clip), str(out), "--scale", "2", "--duration", "0.2", "--model", str(tiny_checkpoint)]
+    assert main(argv) == 0
+    with av.open(str(out)) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.width, stream.codec_context.height) == (352, 288)
+        assert sum(1 for _ in container.decode(stream)) == 6  # 0.2 s at 29.97 fps
+    look = tmp_path / "look"
+    assert main(["-q", "upscale", str(clip), str(look), "--scale", "2", "--frames", "0,3",
+                 "--model", str(tiny_checkpoint)]) == 0
+    pngs = sorted(look.glob("*.png"))
+    assert len(pngs) == 2 and read_image(pngs[0]).shape == (288, 704, 3)
+
+
+def test_corrupt_video_is_one_line(tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(np.random.default_rng(0).bytes(4096))
+    assert main(["upscale", str(bad), str(tmp_path / "o.mp4"), "--scale", "2", "--model", str(tiny_checkpoint)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "broken.mp4" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "o.mp4").exists()
