@@ -82,3 +82,35 @@ def test_bad_shapes_and_sizes(upscaler: Upscaler) -> None:
 
 def test_one_pixel_image(upscaler: Upscaler) -> None:
     assert upscaler.upscale(np.full((1, 1, 3), 128, np.uint8), 2).shape == (2, 2, 3)
+
+
+PEAK_RSS_LIMIT_MB = 2500  # for a 4000x3000 RGB image upscaled x2 (8000x6000, 48 MP out); measured 1970
+
+
+def test_huge_image_stays_under_the_memory_bound(tmp_path: Path) -> None:
+    """Tiling and in-place colour work keep a 48-megapixel result under the stated peak RSS.
+
+    Runs in a fresh process so the peak is this upscale's alone. The network is a
+    two-convolution VDSR so the test measures memory, not compute.
+    """
+    import subprocess
+    import sys
+
+    script = """
+import resource
+import numpy as np
+import torch
+from engines.torch_ import TorchEngine
+from vdsr.config import ModelConfig
+from vdsr.models import build_model
+from vdsr.pipeline import Upscaler
+torch.set_num_threads(1)
+img = np.random.default_rng(0).integers(0, 256, (3000, 4000, 3), dtype=np.uint8)
+out = Upscaler(TorchEngine(build_model(ModelConfig(repeats=0, channels=1))), receptive_radius=2).upscale(img, 2)
+assert out.shape == (6000, 8000, 3) and out.dtype == np.uint8
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert int(proc.stdout.strip()) < PEAK_RSS_LIMIT_MB

@@ -22,10 +22,16 @@ _OFFSET = np.array([16.0, 128.0, 128.0])
 _YCBCR_TO_RGB = np.linalg.inv(_RGB_TO_YCBCR)
 
 
+def _float_type(arr: np.ndarray) -> type:
+    return arr.dtype.type if arr.dtype.kind == "f" else np.float64
+
+
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
-    """Convert (..., 3) RGB in [0, 1] to (..., 3) YCbCr in [0, 1]; keeps float32/float64."""
-    out = (rgb @ _RGB_TO_YCBCR.T + _OFFSET) / 255.0
-    return out.astype(rgb.dtype if rgb.dtype.kind == "f" else np.float64, copy=False)
+    """Convert (..., 3) RGB in [0, 1] to (..., 3) YCbCr in [0, 1], computed in the input's float type."""
+    ftype = _float_type(rgb)
+    out = rgb.astype(ftype, copy=False) @ (_RGB_TO_YCBCR.T / 255.0).astype(ftype)
+    out += (_OFFSET / 255.0).astype(ftype)
+    return out
 
 
 def rgb_to_y(rgb: np.ndarray) -> np.ndarray:
@@ -35,5 +41,6 @@ def rgb_to_y(rgb: np.ndarray) -> np.ndarray:
 
 def ycbcr_to_rgb(ycbcr: np.ndarray) -> np.ndarray:
     """Inverse of :func:`rgb_to_ycbcr`; the result is not clipped."""
-    out = (ycbcr * 255.0 - _OFFSET) @ _YCBCR_TO_RGB.T
-    return out.astype(ycbcr.dtype if ycbcr.dtype.kind == "f" else np.float64, copy=False)
+    ftype = _float_type(ycbcr)
+    out = (ycbcr.astype(ftype, copy=False) - (_OFFSET / 255.0).astype(ftype)) @ (_YCBCR_TO_RGB.T * 255.0).astype(ftype)
+    return out
