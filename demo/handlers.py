@@ -40,7 +40,7 @@ from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.metrics import psnr, ssim
 from vdsr.pipeline import InputError, UpscaleLimits, Upscaler, from_float, to_float
 from vdsr.resize import bicubic_degrade, imresize, modcrop
-from vdsr.video import VideoError, VideoInfo, extract_frames, probe_video
+from vdsr.video import VideoError, VideoInfo, probe_video, read_frames
 from vdsr.video import upscale_video as video_upscale
 from vdsr.weights import DEFAULT_MODEL, WEIGHTS_DIR, resolve_model, shipped_models
 
@@ -452,19 +452,14 @@ def video_info(video: str | None) -> tuple[gr.Slider, str]:
 
 
 def _read_frame(video: str, index: int, info: VideoInfo) -> np.ndarray:
-    """Frame ``index`` of the video as upright (H, W, 3) uint8 RGB.
-
-    :func:`vdsr.video.extract_frames` with plain bicubic at scale 1 writes the
-    untouched frame twice side by side; the left half is the frame.
-    """
+    """Frame ``index`` of the video as upright (H, W, 3) uint8 RGB."""
     if not 0 <= index < max(info.frames, 1):
         raise gr.Error(f"Frame {index} is out of range: the video has {info.frames} frames (0 to {info.frames - 1}).")
     try:
-        (path,) = extract_frames(video, [index], Upscaler(None), 1.0, _work_dir())
+        ((_, rgb),) = read_frames(video, [index])
     except VideoError as exc:
         raise gr.Error(f"Cannot read frame {index}: {str(exc).split(': ', 1)[-1]}.") from None
-    pair = read_image(path)
-    return np.ascontiguousarray(pair[:, : pair.shape[1] // 2])
+    return rgb
 
 
 def preview_frame(

@@ -14,14 +14,13 @@ import numpy as np
 import pytest
 
 from vdsr.data import data_dir
-from vdsr.imageio import read_image, write_image
+from vdsr.imageio import read_image
 from vdsr.pipeline import Upscaler
 from vdsr.resize import scaled_size
 from vdsr.video import (
     VideoError,
     extract_frames,
     probe_video,
-    upscale_frame_folder,
     upscale_video,
 )
 
@@ -371,32 +370,4 @@ def test_extract_frames(tmp_path: Path) -> None:
 def test_extract_frames_turns_rotated_video_upright(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "rotated.mp4", frames=2, rotation=90)
     (path,) = extract_frames(clip, [1], BICUBIC, 2, tmp_path)
-    assert read_image(path).shape == (256, 96, 3)
-
-
-def test_frame_folder_round_trip(tmp_path: Path) -> None:
-    src, dst = tmp_path / "frames", tmp_path / "up"
-    src.mkdir()
-    rng = np.random.default_rng(0)
-    names = ["f0001.png", "f0002.jpg", "f0003.png"]
-    for name in names:
-        write_image(src / name, rng.integers(0, 256, (20, 30, 3), dtype=np.uint8))
-    (src / "notes.txt").write_text("ignored")
-    calls: list[tuple[int, int]] = []
-    paths = upscale_frame_folder(src, dst, BICUBIC, 2, progress=lambda d, t: calls.append((d, t)))
-    assert [p.name for p in paths] == names
-    assert sorted(p.name for p in dst.iterdir()) == names
-    assert all(read_image(p).shape == (40, 60, 3) for p in paths)
-    assert calls == [(1, 3), (2, 3), (3, 3)]
-    with pytest.raises(VideoError, match="must differ"):
-        upscale_frame_folder(src, src, BICUBIC, 2)
-    with pytest.raises(VideoError, match="no image files"):
-        upscale_frame_folder(_empty(tmp_path), tmp_path / "x", BICUBIC, 2)
-    with pytest.raises(VideoError, match="no such folder"):
-        upscale_frame_folder(tmp_path / "missing", dst, BICUBIC, 2)
-
-
-def _empty(tmp_path: Path) -> Path:
-    folder = tmp_path / "empty"
-    folder.mkdir()
-    return folder
+    assert read_image(path).shape == (128, 192, 3)  # each frame upright (48x64 -> 96x128), still side by side

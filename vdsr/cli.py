@@ -6,14 +6,17 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from tqdm import tqdm
 
 from vdsr import video
 from vdsr.checkpoint import CheckpointError, read_checkpoint_info
-from vdsr.data import IMAGE_SUFFIXES, data_dir, load_rgb_folder
+from vdsr.data import data_dir, load_rgb_folder
 from vdsr.engine import EngineUnavailableError
 from vdsr.evaluate import PAPER_SET5, Score, evaluate
+from vdsr.folders import upscale_folder
 from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.pipeline import InputError, Upscaler
 from vdsr.video import VIDEO_SUFFIXES, VideoError
@@ -40,9 +43,17 @@ def make_upscaler(model: str | None, engine: str, *, tile: int | None = None) ->
                     limits=limits)
 
 
-def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
-    from tqdm import tqdm
+def _tqdm_progress(bar: tqdm) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback that drives a tqdm bar (rate and ETA included)."""
 
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return progress
+
+
+def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
     video.probe_video(src)  # fail on a bad file before loading any model
     upscaler = make_upscaler(args.model, args.engine, tile=args.tile)
     if args.frames:
@@ -51,13 +62,8 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
             log.info("wrote %s", path)
         return 0
     with tqdm(desc=src.name, unit="frame", disable=args.quiet, dynamic_ncols=True) as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
         result = video.upscale_video(src, dst, upscaler, args.scale, crf=args.crf, start=args.start,
-                                     duration=args.duration, progress=progress)
+                                     duration=args.duration, progress=_tqdm_progress(bar))
     log.info("wrote %s: %d frames, %dx%d, %.1f frames/s", result.path, result.frames, result.width, result.height,
              result.frames_per_second)
     return 0
@@ -75,23 +81,12 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         log.info("wrote %s", dst)
         return 0
     upscaler = make_upscaler(args.model, args.engine, tile=args.tile)
-    files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise FileNotFoundError(f"{src}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
-    failed = []
-    from tqdm import tqdm
-
-    for path in tqdm(files, desc="upscaling", unit="img", disable=args.quiet):
-        try:
-            write_image(dst / path.name, upscaler.upscale(read_image(path), args.scale))
-        except USER_ERRORS as exc:
-            failed.append(path.name)
-            log.error("skipped %s", exc)
-    log.info("wrote %d of %d images to %s", len(files) - len(failed), len(files), dst)
-    if failed:
-        log.error("failed: %s", ", ".join(failed))
-        return 1
-    return 0
+    with tqdm(desc=src.name, unit="img", disable=args.quiet, dynamic_ncols=True) as bar:
+        result = upscale_folder(src, dst, upscaler, args.scale, progress=_tqdm_progress(bar))
+    for reason in result.failed.values():
+        log.error("skipped %s", reason)
+    log.info("wrote %d of %d images to %s", len(result.written), len(result.written) + len(result.failed), dst)
+    return 1 if result.failed else 0
 
 
 def format_table(scores: Sequence[Score]) -> str:

@@ -32,8 +32,7 @@ import av
 import numpy as np
 from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
-from vdsr.data import IMAGE_SUFFIXES
-from vdsr.imageio import read_image, write_image
+from vdsr.imageio import write_image
 from vdsr.pipeline import Upscaler
 
 __all__ = [
@@ -45,8 +44,8 @@ __all__ = [
     "VideoInfo",
     "VideoResult",
     "extract_frames",
+    "read_frames",
     "probe_video",
-    "upscale_frame_folder",
     "upscale_video",
 ]
 
@@ -745,74 +744,46 @@ def extract_frames(
         VideoError: bad video, or an index that is negative or past the last frame.
     """
     src, out_dir = Path(src), Path(out_dir)
+    info = probe_video(src)
+    upscaler.check(info.height, info.width, scale)
+    bicubic = Upscaler(None, limits=upscaler.limits)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for index, rgb in read_frames(src, frame_indices):
+        pair = np.hstack([bicubic.upscale(rgb, scale), upscaler.upscale(rgb, scale)])
+        written.append(write_image(out_dir / f"{src.stem}_f{index:06d}_x{scale:g}.png", pair))
+    return written
+
+
+def read_frames(src: str | Path, frame_indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(index, frame)`` for the chosen frames in ascending order; duplicates once.
+
+    Each frame is (H, W, 3) uint8 RGB, converted with the source's own matrix and
+    range and turned upright if the video carries a display rotation. Frames are
+    decoded in order from the start, so late indices in long videos take a while.
+
+    Raises:
+        VideoError: bad video, no indices, or an index that is negative or past the last frame.
+    """
+    src = Path(src)
     wanted = sorted(set(int(i) for i in frame_indices))
     if not wanted:
         raise VideoError("no frame numbers given")
     if wanted[0] < 0:
         raise VideoError(f"frame numbers start at 0, got {wanted[0]}")
     info = probe_video(src)
-    upscaler.check(info.height, info.width, scale)
-    bicubic = Upscaler(None, limits=upscaler.limits)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
     full = info.color_range == "full"
+    done = 0
     with _open(src) as container:
         stream = _video_stream(src, container)
         stream.thread_type = "AUTO"
         index = -1
         for index, frame in enumerate(_decode(src, container, stream)):
-            if index != wanted[len(written)]:
+            if index != wanted[done]:
                 continue
             rgb = _to_rgb(frame, info.color_matrix, full, info.width, info.height)
-            pair = np.hstack([bicubic.upscale(rgb, scale), upscaler.upscale(rgb, scale)])
-            path = out_dir / f"{src.stem}_f{index:06d}_x{scale:g}.png"
-            written.append(write_image(path, _orient(pair, info.rotation)))
-            if len(written) == len(wanted):
-                return written
-    raise VideoError(f"{src}: frame {wanted[len(written)]} is past the end ({index + 1} frames)")
-
-
-def upscale_frame_folder(
-    src_dir: str | Path,
-    dst_dir: str | Path,
-    upscaler: Upscaler,
-    scale: float,
-    progress: ProgressFn | None = None,
-) -> list[Path]:
-    """Upscale a folder of frames (PNG, JPEG, BMP, WebP, TIFF) into ``dst_dir`` under the same names.
-
-    Bit depth, channels and alpha follow :func:`vdsr.imageio.read_image`. Each
-    file is written under a temporary name and renamed, so an interrupted run
-    leaves only whole frames. Subfolders are ignored.
-
-    Returns:
-        The written paths, sorted by name.
-
-    Raises:
-        VideoError: ``src_dir`` missing or without images, or ``dst_dir`` equal to it.
-        ImageReadError: an unreadable frame (the message names it).
-    """
-    src_dir, dst_dir = Path(src_dir), Path(dst_dir)
-    if not src_dir.is_dir():
-        raise VideoError(f"{src_dir}: no such folder")
-    if dst_dir.exists() and dst_dir.resolve() == src_dir.resolve():
-        raise VideoError(f"{dst_dir}: output folder must differ from the input folder")
-    paths = sorted(p for p in src_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not paths:
-        raise VideoError(f"{src_dir}: no image files ({', '.join(IMAGE_SUFFIXES)})")
-    dst_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for done, path in enumerate(paths, 1):
-        sr = upscaler.upscale(read_image(path), scale)
-        target = dst_dir / path.name
-        tmp = dst_dir / f".partial-{os.getpid()}-{path.name}"
-        try:
-            write_image(tmp, sr)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        written.append(target)
-        if progress is not None:
-            progress(done, len(paths))
-    return written
+            yield index, _orient(rgb, info.rotation)
+            done += 1
+            if done == len(wanted):
+                return
+    raise VideoError(f"{src}: frame {wanted[done]} is past the end ({index + 1} frames)")

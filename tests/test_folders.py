@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vdsr.folders import upscale_folder
+from vdsr.imageio import read_image, write_image
+from vdsr.pipeline import Upscaler
+
+BICUBIC = Upscaler(None)
+
+
+def test_folder_round_trip_carries_on_past_a_bad_file(tmp_path: Path) -> None:
+    src, dst = tmp_path / "frames", tmp_path / "up"
+    rng = np.random.default_rng(0)
+    names = ["f0001.png", "f0002.jpg", "f0004.png"]
+    for name in names:
+        write_image(src / name, rng.integers(0, 256, (20, 30, 3), dtype=np.uint8))
+    (src / "f0003.png").write_text("not an image")
+    (src / "notes.txt").write_text("ignored")
+    calls: list[tuple[int, int]] = []
+    result = upscale_folder(src, dst, BICUBIC, 2, progress=lambda d, t: calls.append((d, t)))
+    assert [p.name for p in result.written] == names
+    assert list(result.failed) == ["f0003.png"] and "not a readable image" in result.failed["f0003.png"]
+    assert sorted(p.name for p in dst.iterdir()) == names  # no partial files left behind
+    assert all(read_image(p).shape == (40, 60, 3) for p in result.written)
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_folder_errors(tmp_path: Path) -> None:
+    src = tmp_path / "frames"
+    write_image(src / "a.png", np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(ValueError, match="must differ"):
+        upscale_folder(src, src, BICUBIC, 2)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no images"):
+        upscale_folder(tmp_path / "empty", tmp_path / "x", BICUBIC, 2)
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        upscale_folder(tmp_path / "missing", tmp_path / "x", BICUBIC, 2)

@@ -1,0 +1,66 @@
+"""Upscale every image in a folder (photos, or a video's extracted frames) under the same names."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vdsr.data import IMAGE_SUFFIXES
+from vdsr.imageio import ImageReadError, read_image, write_image
+from vdsr.pipeline import InputError, Upscaler
+
+__all__ = ["FolderResult", "upscale_folder"]
+
+
+@dataclass(frozen=True)
+class FolderResult:
+    """``written`` paths in name order; ``failed`` maps a file name to the one-line reason."""
+
+    written: list[Path] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def upscale_folder(
+    src_dir: str | Path,
+    dst_dir: str | Path,
+    upscaler: Upscaler,
+    scale: float,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> FolderResult:
+    """Upscale each image file in ``src_dir`` (not subfolders) into ``dst_dir``, same file names.
+
+    A bad file is recorded in ``failed`` and the run carries on. Each output is
+    written under a temporary name and renamed, so an interrupted run leaves only
+    whole images.
+
+    Raises:
+        FileNotFoundError: ``src_dir`` is missing or holds no images.
+        ValueError: ``dst_dir`` is ``src_dir`` (it would overwrite the originals).
+    """
+    src_dir, dst_dir = Path(src_dir), Path(dst_dir)
+    if not src_dir.is_dir():
+        raise FileNotFoundError(f"{src_dir}: no such folder")
+    if dst_dir.exists() and dst_dir.resolve() == src_dir.resolve():
+        raise ValueError(f"{dst_dir}: the output folder must differ from the input folder")
+    paths = sorted(p for p in src_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise FileNotFoundError(f"{src_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    dst_dir.mkdir(parents=True, exist_ok=True)
+    result = FolderResult()
+    for done, path in enumerate(paths, 1):
+        target = dst_dir / path.name
+        tmp = dst_dir / f".partial-{os.getpid()}-{path.name}"
+        try:
+            write_image(tmp, upscaler.upscale(read_image(path), scale))
+            os.replace(tmp, target)
+            result.written.append(target)
+        except (ImageReadError, InputError, ValueError) as exc:
+            result.failed[path.name] = str(exc)
+        finally:
+            tmp.unlink(missing_ok=True)
+        if progress is not None:
+            progress(done, len(paths))
+    return result
