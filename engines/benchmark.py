@@ -21,7 +21,6 @@ import argparse
 import datetime as _dt
 import hashlib
 import importlib.metadata
-import json
 import os
 import platform
 import statistics
@@ -376,8 +375,12 @@ def render_png(results: list[Result], workloads: list[Workload], weights: int, p
 def _checkpoint_line(checkpoint: Path, model: VDSR, weights: int) -> str:
     info = read_checkpoint_info(checkpoint)
     sha = hashlib.sha256(checkpoint.read_bytes()).hexdigest()[:12]
-    training = json.dumps(info.training, sort_keys=True) if info.training else "no training metadata"
-    return f"{info.config.name} ({weights:,} conv weights), `{checkpoint.name}` sha256 {sha}…, training: {training}"
+    parts = [f"{key} {info.training[key]}" for key in ("note", "step", "train_set") if key in info.training]
+    if info.evaluation.get("psnr"):
+        psnr = ", ".join(f"x{k} {v:.2f}" for k, v in info.evaluation["psnr"].items())
+        parts.append(f"its own {info.evaluation.get('set', '')} PSNR {psnr} dB".replace("  ", " "))
+    training = "; ".join(parts) or "no training metadata"
+    return f"{info.config.name} ({weights:,} conv weights), `{checkpoint.name}` sha256 {sha}…; training: {training}"
 
 
 def build_parser() -> argparse.ArgumentParser:
