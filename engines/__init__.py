@@ -11,12 +11,11 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from vdsr.engine import ENGINES, Engine, EngineUnavailableError
-
 from engines.onnxruntime_ import OnnxRuntimeEngine
 from engines.openvino_ import OpenVinoEngine
 from engines.tensorrt_ import TensorRTEngine
 from engines.torch_ import TorchEngine
+from vdsr.engine import ENGINES, Engine, EngineUnavailableError
 
 __all__ = ["ENGINES", "PREFERENCE", "create_engine"]
 

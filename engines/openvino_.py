@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from engines._onnx_cache import EngineFileError, check_input, check_io, onnx_for, require_file
+from vdsr.cpu import cpu_has_native_bf16
 from vdsr.engine import EngineUnavailableError
 
 __all__ = ["OpenVinoEngine", "OpenVinoOptions"]
@@ -87,7 +88,7 @@ class OpenVinoEngine:
             return self.options.precision
         if not self.options.device.startswith("CPU"):
             return None
-        native = _cpu_has_native_bf16()
+        native = cpu_has_native_bf16()
         if native is None:  # no /proc/cpuinfo (not Linux): ask OpenVINO
             native = "BF16" in core.get_property(self.options.device, "OPTIMIZATION_CAPABILITIES")
         return "bf16" if native else "f32"
@@ -101,16 +102,6 @@ class OpenVinoEngine:
     def close(self) -> None:
         self._request = None  # type: ignore[assignment]
         self.compiled = None  # type: ignore[assignment]
-
-
-def _cpu_has_native_bf16() -> bool | None:
-    """True if the CPU flags list AMX-BF16 or AVX512_BF16; None when /proc/cpuinfo is unreadable."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return None
-    flags = {f for line in text.splitlines() if line.startswith("flags") for f in line.split(":", 1)[1].split()}
-    return bool(flags & {"amx_bf16", "avx512_bf16"})
 
 
 def _dims(shape: Any) -> list[object]:

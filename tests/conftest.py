@@ -1,18 +1,49 @@
-"""Shared fixtures: a tiny random checkpoint, the data folder, sample images."""
+"""Shared fixtures: tiny random models and checkpoints, a private ONNX cache, the data folder, sample images."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from vdsr.checkpoint import save_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.data import data_dir
-from vdsr.models import build_model
+from vdsr.models import VDSR, build_model
 
 TINY = ModelConfig(arch="plain", repeats=2, channels=8)
+
+
+def make_model(config: ModelConfig = TINY, seed: int = 0) -> VDSR:
+    """A tiny random VDSR that is far from the identity (non-zero tail, live BatchNorm stats)."""
+    torch.manual_seed(seed)
+    model = build_model(config)
+    model.tail.weight.data.normal_(0, 0.05)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.weight.data.uniform_(0.5, 1.5)
+            module.bias.data.uniform_(-0.1, 0.1)
+            module.running_mean.uniform_(-0.2, 0.2)
+            module.running_var.uniform_(0.5, 2.0)
+    return model.eval()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point $VDSR_CACHE_DIR at a temporary folder so tests never touch ~/.cache/vdsr."""
+    folder = tmp_path_factory.mktemp("vdsr-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VDSR_CACHE_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> Callable[..., VDSR]:
+    """Factory: ``tiny_model(config=..., seed=...)`` -> a fresh tiny random VDSR in eval mode."""
+    return make_model
 
 
 @pytest.fixture(scope="session")
@@ -25,10 +56,8 @@ def data_root() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random VDSR whose tail is perturbed so it is not the identity."""
-    model = build_model(TINY)
-    model.tail.weight.data.normal_(0, 0.01)
-    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.safetensors", model, scales=[2, 3, 4])
+    """A checkpoint of :func:`make_model`'s tiny random VDSR."""
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.safetensors", make_model(), scales=[2, 3, 4])
 
 
 @pytest.fixture()

@@ -31,6 +31,7 @@ from engines.torch_ import TorchEngine
 from training.dataset import PatchBank
 from vdsr.checkpoint import save_checkpoint
 from vdsr.config import ModelConfig
+from vdsr.cpu import cpu_has_native_bf16
 from vdsr.data import data_dir, load_rgb_folder
 from vdsr.evaluate import evaluate
 from vdsr.models import VDSR, build_model
@@ -79,21 +80,12 @@ class TrainConfig:
         return data
 
 
-def _cpu_has_fast_bf16() -> bool:
-    """bf16 only pays on CPUs with AMX or AVX512-BF16; elsewhere it is ~9x slower than fp32."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype to use, or None for fp32."""
     if precision == "auto":
         if device.type == "cuda":
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.bfloat16 if _cpu_has_fast_bf16() else None
+        return torch.bfloat16 if cpu_has_native_bf16() else None
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 

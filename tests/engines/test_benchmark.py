@@ -18,12 +18,12 @@ def test_conv_weights_of_vdsr_20() -> None:
 
 
 def test_benchmark_writes_report_and_chart(
-    tmp_path: Path, engine_checkpoint: Path, data_root: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, tiny_checkpoint: Path, data_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(
         [
             "--model",
-            str(engine_checkpoint),
+            str(tiny_checkpoint),
             "--quick",
             "--repeats",
             "1",

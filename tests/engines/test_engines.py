@@ -40,8 +40,8 @@ def reference(checkpoint_model: torch.nn.Module, y: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name", ENGINES.names())
-def test_engine_matches_torch_fp32(name: str, engine_checkpoint: Path, tiny_model: Callable[..., VDSR]) -> None:
-    engine = build_or_skip(name, engine_checkpoint)
+def test_engine_matches_torch_fp32(name: str, tiny_checkpoint: Path, tiny_model: Callable[..., VDSR]) -> None:
+    engine = build_or_skip(name, tiny_checkpoint)
     assert isinstance(engine, Engine)
     precision = getattr(engine, "precision", "fp32")
     model = tiny_model()
@@ -55,10 +55,10 @@ def test_engine_matches_torch_fp32(name: str, engine_checkpoint: Path, tiny_mode
 
 
 @pytest.mark.parametrize("name", ONNX_ENGINES)
-def test_engine_runs_in_upscaler(name: str, engine_checkpoint: Path, rgb_like: np.ndarray) -> None:
-    engine = build_or_skip(name, engine_checkpoint)
+def test_engine_runs_in_upscaler(name: str, tiny_checkpoint: Path, rgb_like: np.ndarray) -> None:
+    engine = build_or_skip(name, tiny_checkpoint)
     ours = Upscaler(engine, receptive_radius=4).upscale(rgb_like, 2)
-    torch_ = Upscaler(ENGINES.get("torch")(engine_checkpoint), receptive_radius=4).upscale(rgb_like, 2)
+    torch_ = Upscaler(ENGINES.get("torch")(tiny_checkpoint), receptive_radius=4).upscale(rgb_like, 2)
     assert np.abs(ours.astype(int) - torch_.astype(int)).max() <= 1
 
 
@@ -168,21 +168,21 @@ def test_onnx_cache_is_keyed_by_checkpoint_contents(
     assert onnx_for(first, "test") != path
 
 
-def test_onnxruntime_reports_providers_and_rejects_missing_ones(engine_checkpoint: Path) -> None:
-    engine = OnnxRuntimeEngine(engine_checkpoint)
+def test_onnxruntime_reports_providers_and_rejects_missing_ones(tiny_checkpoint: Path) -> None:
+    engine = OnnxRuntimeEngine(tiny_checkpoint)
     assert engine.providers[-1] == "CPUExecutionProvider" and engine.precision == "fp32"
     from engines.onnxruntime_ import OnnxRuntimeOptions
 
     with pytest.raises(EngineUnavailableError, match="NoSuchExecutionProvider"):
-        OnnxRuntimeEngine(engine_checkpoint, OnnxRuntimeOptions(providers=("NoSuchExecutionProvider",)))
+        OnnxRuntimeEngine(tiny_checkpoint, OnnxRuntimeOptions(providers=("NoSuchExecutionProvider",)))
 
 
-def test_openvino_precision_is_fp32_without_native_bf16(engine_checkpoint: Path) -> None:
-    from engines.openvino_ import _cpu_has_native_bf16
+def test_openvino_precision_is_fp32_without_native_bf16(tiny_checkpoint: Path) -> None:
+    from vdsr.cpu import cpu_has_native_bf16
 
-    engine = OpenVinoEngine(engine_checkpoint)
-    if _cpu_has_native_bf16() is not None:
-        assert engine.precision == ("bf16" if _cpu_has_native_bf16() else "fp32")
-    assert OpenVinoEngine(engine_checkpoint, OpenVinoOptions(precision="f32")).precision == "fp32"
+    engine = OpenVinoEngine(tiny_checkpoint)
+    if cpu_has_native_bf16() is not None:
+        assert engine.precision == ("bf16" if cpu_has_native_bf16() else "fp32")
+    assert OpenVinoEngine(tiny_checkpoint, OpenVinoOptions(precision="f32")).precision == "fp32"
     with pytest.raises(ValueError, match="precision"):
-        OpenVinoEngine(engine_checkpoint, OpenVinoOptions(precision="fp64"))
+        OpenVinoEngine(tiny_checkpoint, OpenVinoOptions(precision="fp64"))

@@ -37,8 +37,8 @@ def run_torch(model: torch.nn.Module, y: np.ndarray) -> np.ndarray:
         return model(torch.from_numpy(y)).numpy()
 
 
-def test_round_trip_at_two_sizes(tmp_path: Path, engine_checkpoint: Path, tiny_model: Callable[..., VDSR]) -> None:
-    report = export_onnx(engine_checkpoint, tmp_path / "tiny.onnx")
+def test_round_trip_at_two_sizes(tmp_path: Path, tiny_checkpoint: Path, tiny_model: Callable[..., VDSR]) -> None:
+    report = export_onnx(tiny_checkpoint, tmp_path / "tiny.onnx")
     assert report.max_abs_diff <= 1e-4 and report.checked_on.startswith(("Set5/", "synthetic"))
     model = tiny_model()
     rng = np.random.default_rng(0)
@@ -47,8 +47,8 @@ def test_round_trip_at_two_sizes(tmp_path: Path, engine_checkpoint: Path, tiny_m
         np.testing.assert_allclose(run_onnx(report.path, y), run_torch(model, y), rtol=0, atol=1e-4)
 
 
-def test_graph_is_dynamic_self_contained_and_carries_metadata(tmp_path: Path, engine_checkpoint: Path) -> None:
-    out = export_onnx(engine_checkpoint, tmp_path / "sub" / "m.onnx").path
+def test_graph_is_dynamic_self_contained_and_carries_metadata(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    out = export_onnx(tiny_checkpoint, tmp_path / "sub" / "m.onnx").path
     assert sorted(p.name for p in out.parent.iterdir()) == ["m.onnx"]  # no external-data side file
     proto = onnx.load(str(out), load_external_data=False)
     assert all(t.data_location != onnx.TensorProto.EXTERNAL for t in proto.graph.initializer)
@@ -96,9 +96,9 @@ def test_reference_image_is_real_when_set5_exists() -> None:
     assert what.startswith(("Set5/", "synthetic"))
 
 
-def test_to_onnx_script(tmp_path: Path, engine_checkpoint: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_to_onnx_script(tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cli.onnx"
-    assert to_onnx_main(["--model", str(engine_checkpoint), "--out", str(out)]) == 0
+    assert to_onnx_main(["--model", str(tiny_checkpoint), "--out", str(out)]) == 0
     assert out.is_file() and "wrote" in capsys.readouterr().out
     assert to_onnx_main(["--model", str(tmp_path / "missing.safetensors")]) == 1
     err = capsys.readouterr().err.strip()

@@ -96,8 +96,8 @@ def test_fp16_conversion_rejects_unknown_ops() -> None:
         convert_to_fp16(onnx.helper.make_model(graph))
 
 
-def test_sidecar_round_trip(tmp_path: Path, engine_checkpoint: Path) -> None:
-    onnx_path = export_onnx(engine_checkpoint, tmp_path / "m.onnx").path
+def test_sidecar_round_trip(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    onnx_path = export_onnx(tiny_checkpoint, tmp_path / "m.onnx").path
     engine = tmp_path / "m.engine"
     gpu = {"name": "NVIDIA H100", "compute_capability": "9.0", "memory_gib": 79.6, "cuda": "12.8"}
     path = write_sidecar(
@@ -163,11 +163,11 @@ def test_to_trt_rejects_bad_shapes_before_looking_for_tensorrt(capsys: pytest.Ca
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not TRT_RUNS_HERE, reason="needs tensorrt and a CUDA GPU")
-def test_build_and_run_engine(tmp_path: Path, engine_checkpoint: Path, tiny_model: Callable[..., VDSR]) -> None:
+def test_build_and_run_engine(tmp_path: Path, tiny_checkpoint: Path, tiny_model: Callable[..., VDSR]) -> None:
     from engines.tensorrt_ import TensorRTEngine
     from export.trt_build import build_engine
 
-    onnx_path = export_onnx(engine_checkpoint, tmp_path / "m.onnx").path
+    onnx_path = export_onnx(tiny_checkpoint, tmp_path / "m.onnx").path
     profile = ShapeProfile.parse("1x1x16x16", "1x1x64x64", "2x1x128x128")
     result = build_engine(onnx_path, tmp_path / "m.engine", profile, timing_cache=tmp_path / "timing.cache")
     assert result.engine.is_file() and result.sidecar.is_file() and (tmp_path / "timing.cache").is_file()
@@ -277,7 +277,7 @@ def _fake_tensorrt(version: str, *, weak_typing: bool, rec: _Recorder) -> Simple
 
 @pytest.mark.parametrize(("version", "weak_typing"), [("10.13.0", True), ("11.4.0", False)])
 def test_build_flow_for_tensorrt_10_and_11(
-    version: str, weak_typing: bool, tmp_path: Path, engine_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+    version: str, weak_typing: bool, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import export.trt_build as trt_build
 
@@ -287,7 +287,7 @@ def test_build_flow_for_tensorrt_10_and_11(
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)
     monkeypatch.setattr(trt_build, "gpu_description", lambda device_id=0: {"name": "Fake GPU"})
-    onnx_path = export_onnx(engine_checkpoint, tmp_path / "m.onnx").path
+    onnx_path = export_onnx(tiny_checkpoint, tmp_path / "m.onnx").path
     profile = ShapeProfile.parse("1x1x16x16", "1x1x64x64", "2x1x128x128")
     result = trt_build.build_engine(onnx_path, tmp_path / "m.engine", profile, timing_cache=tmp_path / "t.cache")
     assert result.engine.read_bytes() == b"serialized engine"
@@ -305,7 +305,7 @@ def test_build_flow_for_tensorrt_10_and_11(
 
 
 def test_to_trt_script_with_a_stand_in_tensorrt(
-    tmp_path: Path, engine_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import export.trt_build as trt_build
     from export.to_trt import main
@@ -314,7 +314,7 @@ def test_to_trt_script_with_a_stand_in_tensorrt(
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)
     monkeypatch.setattr(trt_build, "gpu_description", lambda device_id=0: {"name": "Fake GPU"})
-    onnx_path = export_onnx(engine_checkpoint, tmp_path / "m.onnx").path
+    onnx_path = export_onnx(tiny_checkpoint, tmp_path / "m.onnx").path
     assert main(["--onnx", str(onnx_path), "--opt-shape", "1x1x128x128", "--max-shape", "1x1x256x256"]) == 0
     assert (tmp_path / "m.engine").is_file() and (tmp_path / "m.engine.json").is_file()
     assert (tmp_path / "timing.cache").is_file() and "FP16 builder flag" in capsys.readouterr().out
