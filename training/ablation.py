@@ -21,10 +21,9 @@ import torch
 from engines.torch_ import TorchEngine
 from training.train import TrainConfig, train
 from vdsr.checkpoint import load_checkpoint
-from vdsr.cli import format_table
 from vdsr.config import ModelConfig
 from vdsr.data import data_dir, load_rgb_folder
-from vdsr.evaluate import Score, evaluate
+from vdsr.evaluate import Score, evaluate, format_table
 from vdsr.pipeline import Upscaler
 
 __all__ = ["main", "plan", "run_ablation"]

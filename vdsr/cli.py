@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from tqdm import tqdm
@@ -15,7 +15,7 @@ from vdsr import video
 from vdsr.checkpoint import CheckpointError, read_checkpoint_info
 from vdsr.data import data_dir, load_rgb_folder
 from vdsr.engine import EngineUnavailableError
-from vdsr.evaluate import PAPER_SET5, Score, evaluate
+from vdsr.evaluate import evaluate, format_table
 from vdsr.folders import upscale_folder
 from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.pipeline import InputError, Upscaler
@@ -87,22 +87,6 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         log.error("skipped %s", reason)
     log.info("wrote %d of %d images to %s", len(result.written), len(result.written) + len(result.failed), dst)
     return 1 if result.failed else 0
-
-
-def format_table(scores: Sequence[Score]) -> str:
-    """A Markdown table: one row per method (and the paper's figures), PSNR/SSIM per scale."""
-    scales = sorted({s.scale for s in scores})
-    methods = list(dict.fromkeys(s.method for s in scores))
-    by_key = {(s.method, s.scale): s for s in scores}
-    head = "| method | " + " | ".join(f"x{s} PSNR / SSIM" for s in scales) + " |"
-    lines = [head, "|" + "---|" * (len(scales) + 1)]
-    for m in methods:
-        cells = [f"{by_key[m, s].psnr:.2f} / {by_key[m, s].ssim:.4f}" if (m, s) in by_key else "" for s in scales]
-        lines.append(f"| {m} | " + " | ".join(cells) + " |")
-    if all(s in PAPER_SET5 for s in scales):
-        for i, label in enumerate(("bicubic (paper)", "VDSR (paper)")):
-            lines.append(f"| {label} | " + " | ".join(f"{PAPER_SET5[s][i]:.2f}" for s in scales) + " |")
-    return "\n".join(lines)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from vdsr.metrics import psnr, ssim
 from vdsr.pipeline import Upscaler, from_float, to_float
 from vdsr.resize import bicubic_degrade, modcrop
 
-__all__ = ["PAPER_SET5", "Score", "evaluate"]
+__all__ = ["PAPER_SET5", "Score", "evaluate", "format_table"]
 
 # VDSR paper, Table 3 (Set5, PSNR dB): scale -> (bicubic, VDSR).
 PAPER_SET5: dict[int, tuple[float, float]] = {2: (33.66, 37.53), 3: (30.39, 33.66), 4: (28.42, 31.35)}
@@ -59,3 +59,19 @@ def evaluate(
             values = np.array(list(per_image.values()))
             scores.append(Score(method, scale, float(values[:, 0].mean()), float(values[:, 1].mean()), per_image))
     return scores
+
+
+def format_table(scores: Sequence[Score]) -> str:
+    """A Markdown table: one row per method (and the paper's figures), PSNR/SSIM per scale."""
+    scales = sorted({s.scale for s in scores})
+    methods = list(dict.fromkeys(s.method for s in scores))
+    by_key = {(s.method, s.scale): s for s in scores}
+    head = "| method | " + " | ".join(f"x{s} PSNR / SSIM" for s in scales) + " |"
+    lines = [head, "|" + "---|" * (len(scales) + 1)]
+    for m in methods:
+        cells = [f"{by_key[m, s].psnr:.2f} / {by_key[m, s].ssim:.4f}" if (m, s) in by_key else "" for s in scales]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    if all(s in PAPER_SET5 for s in scales):
+        for i, label in enumerate(("bicubic (paper)", "VDSR (paper)")):
+            lines.append(f"| {label} | " + " | ".join(f"{PAPER_SET5[s][i]:.2f}" for s in scales) + " |")
+    return "\n".join(lines)

@@ -130,9 +130,8 @@ class Upscaler:
             delta -= luma
             delta *= np.float32(255 / 219)
             up += delta[..., None] if up.ndim == 3 else delta
-        out = np.empty((*size, *img.shape[2:]), dtype=img.dtype)
-        colour_out = out[..., :3] if out.ndim == 3 and out.shape[2] >= 3 else out[..., 0] if out.ndim == 3 else out
-        colour_out[...] = from_float(up, img.dtype, inplace=True)
+        planes = [from_float(up, img.dtype, inplace=True)]
         if alpha is not None:
-            out[..., -1] = from_float(imresize(to_float(alpha), size), img.dtype, inplace=True)
-        return out
+            planes.append(from_float(imresize(to_float(alpha), size), img.dtype, inplace=True))
+        out = np.dstack(planes)  # (H, W, channels), gray included
+        return out[..., 0] if img.ndim == 2 else out
