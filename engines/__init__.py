@@ -2,7 +2,9 @@
 
 Each backend imports its runtime lazily, so importing this package never
 requires onnxruntime, openvino or tensorrt. ``create_engine("auto", ...)``
-takes the first backend in :data:`PREFERENCE` that can run here.
+takes the first backend that can run here from :func:`auto_order`: the
+backends that would run on a GPU first, then the CPU ones, each group in
+:data:`PREFERENCE` order.
 """
 
 from __future__ import annotations
@@ -17,14 +19,24 @@ from engines.tensorrt_ import TensorRTEngine
 from engines.torch_ import TorchEngine
 from vdsr.engine import ENGINES, Engine, EngineUnavailableError
 
-__all__ = ["ENGINES", "PREFERENCE", "create_engine"]
+__all__ = ["ENGINES", "PREFERENCE", "auto_order", "create_engine"]
 
 log = logging.getLogger(__name__)
 
-# The one list of backends, fastest first: ``auto`` walks it in this order.
+# The one list of backends, fastest first among those on the same kind of device
+# (measured on CPU in docs/benchmarks.md: OpenVINO, then ONNX Runtime, then PyTorch eager).
 PREFERENCE: tuple[type, ...] = (TensorRTEngine, OpenVinoEngine, OnnxRuntimeEngine, TorchEngine)
 for _engine in PREFERENCE:
     ENGINES.add(_engine.name, _engine)
+
+
+def auto_order() -> list[type]:
+    """:data:`PREFERENCE` with the backends that would run on a GPU here moved to the front.
+
+    On a GPU machine PyTorch on CUDA (fp16) beats any CPU backend, so a fixed order
+    alone would leave the GPU idle when TensorRT is missing.
+    """
+    return sorted(PREFERENCE, key=lambda cls: not cls.uses_gpu())
 
 
 @lru_cache(maxsize=8)
@@ -38,7 +50,7 @@ def create_engine(name: str, checkpoint: Path) -> Engine:
     if name != "auto":
         return ENGINES.get(name)(checkpoint)
     reasons = []
-    for cls in PREFERENCE:
+    for cls in auto_order():
         try:
             engine = cls(checkpoint)
         except EngineUnavailableError as exc:

@@ -34,6 +34,7 @@ import numpy as np
 from torch import nn
 
 from engines import ENGINES
+from engines.torch_ import TorchEngine, TorchOptions
 from vdsr.checkpoint import read_checkpoint_info
 from vdsr.color import rgb_to_ycbcr
 from vdsr.data import data_dir, load_rgb_folder
@@ -44,7 +45,7 @@ from vdsr.pipeline import UpscaleLimits, Upscaler, from_float, to_float
 from vdsr.resize import bicubic_degrade, imresize, modcrop, scaled_size
 from vdsr.weights import resolve_model
 
-__all__ = ["Result", "Workload", "conv_weights", "main", "make_workloads", "run_benchmark"]
+__all__ = ["Result", "Workload", "conv_weights", "engine_rows", "main", "make_workloads", "run_benchmark"]
 
 BASELINE = "torch"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -154,6 +155,23 @@ def _time(engine: Engine, y: np.ndarray, repeats: int, warmup: int) -> float:
     return statistics.median(times)
 
 
+def engine_rows(names: list[str]) -> list[tuple[str, Callable[[Path], Engine]]]:
+    """(row label, builder) for each engine to run.
+
+    The baseline is always PyTorch fp32 eager on the CPU, so speed-ups mean the same
+    on every machine; where PyTorch sees a GPU, PyTorch on CUDA (fp16) gets its own row.
+    """
+    rows: list[tuple[str, Callable[[Path], Engine]]] = []
+    for name in names:
+        if name != BASELINE:
+            rows.append((name, ENGINES.get(name)))
+            continue
+        rows.append((BASELINE, lambda ckpt: TorchEngine(ckpt, TorchOptions(device="cpu", precision="fp32"))))
+        if TorchEngine.uses_gpu():
+            rows.append(("torch-cuda", TorchEngine))
+    return rows
+
+
 def run_benchmark(
     checkpoint: Path,
     workloads: list[Workload],
@@ -173,11 +191,11 @@ def run_benchmark(
     """
     radius = read_checkpoint_info(checkpoint).config.receptive_radius
     results = []
-    for name in engines:
+    for name, build in engine_rows(engines):
         result = Result(engine=name)
         results.append(result)
         try:
-            engine = ENGINES.get(name)(checkpoint)
+            engine = build(checkpoint)
         except (EngineUnavailableError, ValueError, RuntimeError) as exc:  # unavailable, or failed to load
             result.unavailable = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if log:

@@ -40,6 +40,14 @@ class OnnxRuntimeEngine:
 
     name: ClassVar[str] = "onnxruntime"
 
+    @classmethod
+    def uses_gpu(cls) -> bool:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            return False
+        return bool({"TensorrtExecutionProvider", "CUDAExecutionProvider"} & set(ort.get_available_providers()))
+
     def __init__(self, model: str | Path, options: OnnxRuntimeOptions | None = None) -> None:
         self.options = options or OnnxRuntimeOptions()
         try:

@@ -45,6 +45,10 @@ class OpenVinoEngine:
 
     name: ClassVar[str] = "openvino"
 
+    @classmethod
+    def uses_gpu(cls) -> bool:
+        return False  # the default device is the CPU
+
     def __init__(self, model: str | Path, options: OpenVinoOptions | None = None) -> None:
         self.options = options or OpenVinoOptions()
         if self.options.precision not in _PRECISIONS:

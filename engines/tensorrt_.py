@@ -48,6 +48,10 @@ class TensorRTEngine:
 
     name: ClassVar[str] = "tensorrt"
 
+    @classmethod
+    def uses_gpu(cls) -> bool:
+        return True
+
     def __init__(self, model: str | Path, options: TensorRTOptions | None = None) -> None:
         self.options = options or TensorRTOptions()
         trt = require_tensorrt()  # EngineUnavailableError with one line when absent

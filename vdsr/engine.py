@@ -26,6 +26,11 @@ class Engine(Protocol):
 
     name: ClassVar[str]
 
+    @classmethod
+    def uses_gpu(cls) -> bool:
+        """Whether this backend, with default options, would run on a GPU here (checked without building it)."""
+        ...
+
     def __call__(self, y: np.ndarray) -> np.ndarray:
         """Refine luma: float32 (N, 1, H, W) in [0, 1] -> float32 (N, 1, H, W)."""
         ...

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from engines.benchmark import conv_weights, main
+from engines.benchmark import conv_weights, engine_rows, main
+from engines.torch_ import TorchEngine
 from vdsr.config import ModelConfig
 from vdsr.models import build_model
 
@@ -59,3 +60,14 @@ def data_root() -> Path:
     if not (root / "Set5").is_dir():
         pytest.skip(f"Set5 not found at {root}: set VDSR_DATA_DIR")
     return root
+
+
+def test_baseline_is_torch_fp32_on_cpu_and_cuda_gets_its_own_row(
+    tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = dict(engine_rows(["openvino", "torch"]))
+    baseline = rows["torch"](tiny_checkpoint)
+    assert (baseline.device.type, baseline.precision) == ("cpu", "fp32")
+    assert "torch-cuda" in rows or not torch.cuda.is_available()
+    monkeypatch.setattr(TorchEngine, "uses_gpu", classmethod(lambda c: True))
+    assert [label for label, _ in engine_rows(["openvino", "torch"])] == ["openvino", "torch", "torch-cuda"]

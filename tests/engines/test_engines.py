@@ -12,11 +12,12 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
-from engines import ENGINES, create_engine
+from engines import ENGINES, PREFERENCE, auto_order, create_engine
 from engines._onnx_cache import EngineFileError, EngineMismatchError, onnx_for
 from engines.onnxruntime_ import OnnxRuntimeEngine
 from engines.openvino_ import OpenVinoEngine, OpenVinoOptions
 from engines.tensorrt_ import TensorRTEngine
+from engines.torch_ import TorchEngine, TorchOptions
 from vdsr.checkpoint import save_checkpoint
 from vdsr.engine import Engine, EngineUnavailableError
 from vdsr.models import VDSR
@@ -154,6 +155,28 @@ def test_tensorrt_unavailable_is_clear_and_auto_skips_it(tmp_path: Path, tiny_mo
     assert "\n" not in str(info.value) and "tensorrt" in str(info.value).lower()
     engine = create_engine("auto", checkpoint)  # walks PREFERENCE past tensorrt
     assert engine.name != "tensorrt"
+
+
+def test_auto_puts_gpu_backends_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cls in PREFERENCE:  # this machine as it is: a CPU-only box keeps the measured CPU order
+        monkeypatch.setattr(cls, "uses_gpu", classmethod(lambda c: False))
+    assert auto_order() == list(PREFERENCE)
+    # A GPU box with CUDA PyTorch but neither TensorRT nor onnxruntime-gpu: PyTorch on CUDA
+    # must come before OpenVINO on the CPU.
+    monkeypatch.setattr(TorchEngine, "uses_gpu", classmethod(lambda c: True))
+    order = auto_order()
+    assert order[0] is TorchEngine and order[1:] == [c for c in PREFERENCE if c is not TorchEngine]
+
+
+def test_torch_defaults_follow_the_device(tiny_checkpoint: Path) -> None:
+    engine = TorchEngine(tiny_checkpoint)
+    if torch.cuda.is_available():
+        assert (engine.device.type, engine.precision) == ("cuda", "fp16")
+    else:
+        assert (engine.device.type, engine.precision) == ("cpu", "fp32")
+    assert TorchEngine.uses_gpu() == torch.cuda.is_available()
+    with pytest.raises(ValueError, match="precision"):
+        TorchEngine(tiny_checkpoint, TorchOptions(precision="int4"))
 
 
 def test_onnx_cache_is_keyed_by_checkpoint_contents(
