@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from engines.torch_ import TorchEngine
+from engines.torch_ import TorchEngine, TorchOptions
 from vdsr.checkpoint import load_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.data import load_rgb_folder
@@ -25,7 +25,8 @@ def test_default_model_is_shipped_and_is_the_papers_vdsr20() -> None:
 def test_default_model_beats_bicubic_and_matches_its_recorded_figures(data_root: Path) -> None:
     model, info = load_checkpoint(resolve_model())
     images = load_rgb_folder(data_root / "Set5")
-    methods = {"bicubic": Upscaler(None), "vdsr": Upscaler(TorchEngine(model), receptive_radius=20)}
+    fp32 = TorchEngine(model, TorchOptions(precision="fp32"))
+    methods = {"bicubic": Upscaler(None), "vdsr": Upscaler(fp32, receptive_radius=20)}
     scores = {(s.method, s.scale): s.psnr for s in evaluate(methods, images, [2, 3, 4], with_ssim=False)}
     for scale in (2, 3, 4):
         assert scores["vdsr", scale] > scores["bicubic", scale] + 0.5, scale

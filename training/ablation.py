@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from engines.torch_ import TorchEngine
+from engines.torch_ import TorchEngine, TorchOptions
 from training.train import TrainConfig, train
 from vdsr.checkpoint import load_checkpoint
 from vdsr.config import ModelConfig
@@ -27,6 +27,8 @@ from vdsr.evaluate import Score, evaluate, format_table
 from vdsr.pipeline import Upscaler
 
 __all__ = ["main", "plan", "run_ablation"]
+
+FP32 = TorchOptions(precision="fp32")  # quality figures are measured in fp32 on any device
 
 
 def plan(depths: list[int], archs: list[str], all_depths: bool) -> list[ModelConfig]:
@@ -44,7 +46,7 @@ def run_ablation(configs: list[ModelConfig], base: TrainConfig, out_dir: Path, d
     for cfg in configs:
         run = dataclasses.replace(base, arch=cfg.arch, repeats=cfg.repeats)  # the budget and width come from base
         model, info = load_checkpoint(train(run, out_dir / cfg.name, data_root))
-        methods[info.config.name] = Upscaler(TorchEngine(model), receptive_radius=info.config.receptive_radius)
+        methods[info.config.name] = Upscaler(TorchEngine(model, FP32), receptive_radius=info.config.receptive_radius)
     return evaluate(methods, load_rgb_folder(data_root / base.val_set), scales)
 
 

@@ -27,7 +27,7 @@ import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
-from engines.torch_ import TorchEngine
+from engines.torch_ import TorchEngine, TorchOptions
 from training.dataset import PatchBank
 from vdsr.checkpoint import save_checkpoint
 from vdsr.config import ModelConfig
@@ -110,7 +110,8 @@ def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
 def validate(model: VDSR, images: list[tuple[str, np.ndarray]], scales: tuple[int, ...]) -> dict[int, float]:
     """Set5 PSNR per scale, through the same pipeline users run."""
     model.eval()
-    upscaler = Upscaler(TorchEngine(model), receptive_radius=model.config.receptive_radius)
+    engine = TorchEngine(model, TorchOptions(precision="fp32"))  # reported figures are fp32 on any device
+    upscaler = Upscaler(engine, receptive_radius=model.config.receptive_radius)
     scores = evaluate({"model": upscaler}, images, scales, with_ssim=False)
     model.train()
     return {s.scale: s.psnr for s in scores}

@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
     ev.add_argument("--images", help="folder of ground-truth images (default: <data-dir>/Set5)")
     ev.add_argument("--data-dir", help="datasets root (default $VDSR_DATA_DIR or ../shared/data)")
-    ev.add_argument("--engine", default="torch", help="engine to evaluate with (default torch fp32)")
+    ev.add_argument("--engine", default="torch", help="engine to evaluate with (default torch; fp16 on CUDA)")
     ev.add_argument("--json", help="also write the scores to this JSON file")
     ev.set_defaults(run=_cmd_evaluate)
     return p
