@@ -64,3 +64,15 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rgb_image() -> np.ndarray:
     rng = np.random.default_rng(0)
     return (rng.random((37, 45, 3)) * 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> Path:
+    """A data root with three T91 images and one small Set5 image, so training and calibration tests are quick."""
+    from vdsr.imageio import read_image, write_image
+
+    root = tmp_path_factory.mktemp("data")
+    for name in ("000t1.bmp", "000t2.bmp", "000t3.bmp"):
+        write_image(root / "T91" / name.replace(".bmp", ".png"), read_image(data_root / "T91" / name))
+    write_image(root / "Set5" / "bird.png", read_image(data_root / "Set5" / "bird.png")[:96, :96])
+    return root

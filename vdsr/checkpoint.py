@@ -20,7 +20,14 @@ from safetensors.torch import save_file
 from vdsr.config import ModelConfig
 from vdsr.models import VDSR, build_model
 
-__all__ = ["CheckpointError", "CheckpointInfo", "load_checkpoint", "read_checkpoint_info", "save_checkpoint"]
+__all__ = [
+    "CheckpointError",
+    "CheckpointInfo",
+    "load_checkpoint",
+    "read_checkpoint_info",
+    "read_model_config",
+    "save_checkpoint",
+]
 
 FORMAT = "vdsr-checkpoint/1"
 
@@ -87,6 +94,27 @@ def read_checkpoint_info(path: str | Path) -> CheckpointInfo:
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"{path} has malformed checkpoint metadata: {exc}") from None
+
+
+def read_model_config(path: str | Path) -> ModelConfig:
+    """The ModelConfig of a checkpoint, or of a VDSR ONNX export (its ``vdsr.config`` metadata)."""
+    path = Path(path)
+    if path.suffix != ".onnx":
+        return read_checkpoint_info(path).config
+    if not path.is_file():
+        raise CheckpointError(f"model not found: {path}")
+    import onnx
+
+    try:
+        meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    except Exception as exc:  # noqa: BLE001 - protobuf raises its own untyped errors for a bad file
+        raise CheckpointError(f"{path} is not a readable ONNX file ({type(exc).__name__})") from None
+    if "vdsr.config" not in meta:
+        raise CheckpointError(f"{path} is an ONNX file but not a VDSR export (no 'vdsr.config' metadata)")
+    try:
+        return ModelConfig.from_json(meta["vdsr.config"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"{path} has malformed vdsr.config metadata: {exc}") from None
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[VDSR, CheckpointInfo]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from vdsr import video
-from vdsr.checkpoint import CheckpointError, read_checkpoint_info
+from vdsr.checkpoint import CheckpointError, read_model_config
 from vdsr.data import data_dir, load_rgb_folder
 from vdsr.engine import EngineUnavailableError
 from vdsr.evaluate import evaluate, format_table
@@ -32,15 +32,14 @@ USER_ERRORS = (CheckpointError, EngineUnavailableError, ImageReadError, InputErr
 
 
 def make_upscaler(model: str | None, engine: str, *, tile: int | None = None) -> Upscaler:
-    """The Upscaler for a model name/path and an engine name (``auto`` picks the fastest here)."""
+    """The Upscaler for a model (shipped name, checkpoint or VDSR ``.onnx`` export) and an engine name."""
     from engines import create_engine  # the shell wires the backends in; the core never imports them
     from vdsr.pipeline import UpscaleLimits
 
     path = resolve_model(model)
-    info = read_checkpoint_info(path)
+    config = read_model_config(path)
     limits = UpscaleLimits(tile=tile) if tile else UpscaleLimits()
-    return Upscaler(create_engine(engine, path.resolve()), receptive_radius=info.config.receptive_radius,
-                    limits=limits)
+    return Upscaler(create_engine(engine, path.resolve()), receptive_radius=config.receptive_radius, limits=limits)
 
 
 def _tqdm_progress(bar: tqdm) -> Callable[[int, int], None]:
@@ -114,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("input", help="image file, folder of images, or video file")
     up.add_argument("output", help="output file, or folder when INPUT is a folder or --frames is given")
     up.add_argument("--scale", type=float, required=True, help="factor >= 1, e.g. 2, 3, 4 or 2.5")
-    up.add_argument("--model", default=None, help="shipped model name or checkpoint path (default: vdsr-20)")
+    up.add_argument("--model", default=None, help="shipped name, checkpoint or VDSR .onnx export (default: vdsr-20)")
     up.add_argument("--engine", default="auto", help="auto, torch, onnxruntime, openvino or tensorrt")
     up.add_argument("--tile", type=int, default=None, help="tile size in output pixels (default 512)")
     vid = up.add_argument_group("video")

@@ -1,0 +1,171 @@
+"""Int8 (QDQ) quantisation of a VDSR ONNX export, kept only when Set5 quality holds.
+
+ONNX Runtime's static quantiser writes a QDQ model (QuantizeLinear/DequantizeLinear
+around int8 weights and u8 activations) that both ONNX Runtime and OpenVINO run
+with int8 kernels. Calibration uses T91 luma patches degraded exactly as at
+inference. Which layers stay fp32 matters more than the calibration method:
+8-bit activations on the residual path (the image itself and the predicted
+residual) and on the first convolutions' outputs cost the most PSNR, so the first
+``keep_first`` convolutions, the last one and the residual Add stay fp32.
+
+:func:`build_int8` measures the candidate against the fp32 export on Set5 at
+every scale through the same engine and pipeline, and writes it only when every
+scale is within ``tolerance`` dB.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from engines import ENGINES
+from engines._onnx_cache import onnx_for
+from export.onnx_export import read_metadata
+from vdsr.checkpoint import read_checkpoint_info
+from vdsr.data import load_rgb_folder
+from vdsr.evaluate import evaluate
+from vdsr.pipeline import UpscaleLimits, Upscaler
+
+__all__ = ["CALIBRATION_METHODS", "QuantReport", "build_int8", "calibration_patches", "fp32_nodes", "quantize_qdq"]
+
+CALIBRATION_METHODS = ("minmax", "percentile", "entropy")
+
+
+@dataclass(frozen=True)
+class QuantReport:
+    """The fp32-vs-int8 comparison; ``path`` is None when the int8 model was refused."""
+
+    path: Path | None
+    engine: str
+    tolerance: float
+    psnr_fp32: dict[int, float]
+    psnr_int8: dict[int, float]
+    latency_fp32_s: float
+    latency_int8_s: float
+    settings: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def deltas(self) -> dict[int, float]:
+        return {s: self.psnr_int8[s] - self.psnr_fp32[s] for s in self.psnr_fp32}
+
+    @property
+    def accepted(self) -> bool:
+        return all(abs(d) <= self.tolerance for d in self.deltas.values())
+
+    def table(self) -> str:
+        rows = ["| scale | fp32 PSNR | int8 PSNR | difference |", "|---|---|---|---|"]
+        rows += [f"| x{s} | {self.psnr_fp32[s]:.4f} | {self.psnr_int8[s]:.4f} | {d:+.4f} |"
+                 for s, d in self.deltas.items()]
+        speed = self.latency_fp32_s / self.latency_int8_s
+        verdict = "kept" if self.accepted else "refused"
+        return "\n".join([
+            *rows,
+            "",
+            f"{self.engine}, 256x256 tile: fp32 {self.latency_fp32_s * 1e3:.0f} ms, int8 "
+            f"{self.latency_int8_s * 1e3:.0f} ms ({speed:.2f}x). Tolerance {self.tolerance} dB: {verdict}.",
+        ])
+
+
+def calibration_patches(train_dir: Path, *, count: int = 64, size: int = 96, seed: int = 0) -> list[np.ndarray]:
+    """``count`` degraded luma patches (x2/x3/x4 mixed), float32 (1, 1, size, size) each."""
+    from training.dataset import PatchBank  # the training degradation, so calibration sees real inputs
+
+    bank = PatchBank(train_dir, downsizes=(1.0,), patch_size=size)
+    batch = bank.sample(count, np.random.default_rng(seed))
+    return [batch.lr[i : i + 1] for i in range(count)]
+
+
+def fp32_nodes(proto: onnx.ModelProto, keep_first: int) -> list[str]:
+    """Names of the nodes to leave unquantised: the first ``keep_first`` Convs, the last Conv, every Add."""
+    convs = [n.name for n in proto.graph.node if n.op_type == "Conv"]
+    adds = [n.name for n in proto.graph.node if n.op_type == "Add"]
+    return list(dict.fromkeys([*convs[:keep_first], convs[-1], *adds]))
+
+
+def quantize_qdq(fp32: Path, out: Path, patches: Sequence[np.ndarray], *, keep_first: int = 3,
+                 method: str = "minmax") -> Path:
+    """Write the QDQ int8 model of ``fp32`` to ``out``, calibrated on ``patches``; metadata carried over."""
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    if method not in CALIBRATION_METHODS:
+        raise ValueError(f"calibration method must be one of {CALIBRATION_METHODS}, got {method!r}")
+    proto = onnx.load(str(fp32))
+    input_name = proto.graph.input[0].name
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._feeds = iter([{input_name: p} for p in patches])
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self._feeds, None)
+
+    excluded = fp32_nodes(proto, keep_first)
+    calibrate = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
+                 "entropy": CalibrationMethod.Entropy}[method]
+    quantize_static(str(fp32), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=excluded,
+                    calibrate_method=calibrate)
+    quantized = onnx.load(str(out))
+    settings = {"keep_fp32": excluded, "calibration": method, "patches": len(patches)}
+    onnx.helper.set_model_props(quantized, {**read_metadata(proto), "vdsr.dtype": "int8-qdq",
+                                            "vdsr.int8": json.dumps(settings)})
+    onnx.save_model(quantized, str(out), save_as_external_data=False)
+    return out
+
+
+def _latency(engine: object, y: np.ndarray, repeats: int = 3) -> float:
+    engine(y)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        engine(y)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def build_int8(checkpoint: Path, out: Path, data_root: Path, *, engine: str = "openvino", tolerance: float = 0.05,
+               keep_first: int = 3, method: str = "minmax", patches: int = 64,
+               scales: Sequence[int] = (2, 3, 4)) -> QuantReport:
+    """Quantise ``checkpoint``, compare it with fp32 on Set5 through ``engine``, and write ``out`` only if it holds."""
+    radius = read_checkpoint_info(checkpoint).config.receptive_radius
+    fp32 = onnx_for(checkpoint, "int8")
+    images = load_rgb_folder(data_root / "Set5")
+    tile = np.ascontiguousarray(np.random.default_rng(0).random((1, 1, 256, 256), dtype=np.float32))
+    with tempfile.TemporaryDirectory() as tmp:
+        candidate = quantize_qdq(fp32, Path(tmp) / "int8.onnx",
+                                 calibration_patches(data_root / "T91", count=patches), keep_first=keep_first,
+                                 method=method)
+        psnr: dict[str, dict[int, float]] = {}
+        latency: dict[str, float] = {}
+        for label, path in (("fp32", fp32), ("int8", candidate)):
+            runner = ENGINES.get(engine)(path)
+            upscaler = Upscaler(runner, receptive_radius=radius, limits=UpscaleLimits(tile=1024))
+            psnr[label] = {s.scale: s.psnr for s in evaluate({label: upscaler}, images, scales, with_ssim=False)}
+            latency[label] = _latency(runner, tile)
+            runner.close()
+        report = QuantReport(path=None, engine=engine, tolerance=tolerance, psnr_fp32=psnr["fp32"],
+                             psnr_int8=psnr["int8"], latency_fp32_s=latency["fp32"], latency_int8_s=latency["int8"],
+                             settings={"keep_first": keep_first, "calibration": method, "patches": patches})
+        if not report.accepted:
+            return report
+        out.parent.mkdir(parents=True, exist_ok=True)
+        proto = onnx.load(str(candidate))
+        onnx.helper.set_model_props(proto, {**read_metadata(proto), "vdsr.int8_set5": json.dumps(
+            {str(s): round(d, 4) for s, d in report.deltas.items()})})
+        onnx.save_model(proto, str(out), save_as_external_data=False)
+    return dataclasses.replace(report, path=out)

@@ -1,0 +1,84 @@
+"""Int8 QDQ quantisation: which layers stay fp32, metadata, engines run it, and the quality gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from engines import ENGINES
+from engines._onnx_cache import onnx_for
+from export.onnx_export import read_metadata
+from export.quantize import build_int8, calibration_patches, fp32_nodes, quantize_qdq
+from export.to_int8 import main as to_int8_main
+from vdsr.checkpoint import read_model_config
+from vdsr.cli import main as cli_main
+from vdsr.imageio import read_image, write_image
+
+
+def quantized_convs(proto: onnx.ModelProto) -> set[str]:
+    """Conv nodes whose weight comes through a DequantizeLinear (int8 weights)."""
+    dequantized = {out for n in proto.graph.node if n.op_type == "DequantizeLinear" for out in n.output}
+    return {n.name for n in proto.graph.node if n.op_type == "Conv" and n.input[1] in dequantized}
+
+
+@pytest.fixture(scope="module")
+def int8_model(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint: Path, small_data: Path) -> Path:
+    patches = calibration_patches(small_data / "T91", count=4, size=48)
+    assert [p.shape for p in patches] == [(1, 1, 48, 48)] * 4
+    out = tmp_path_factory.mktemp("int8") / "tiny-int8.onnx"
+    return quantize_qdq(onnx_for(tiny_checkpoint, "test"), out, patches, keep_first=1)
+
+
+def test_first_last_conv_and_residual_add_stay_fp32(int8_model: Path, tiny_checkpoint: Path) -> None:
+    fp32 = onnx.load(str(onnx_for(tiny_checkpoint, "test")))
+    convs = [n.name for n in fp32.graph.node if n.op_type == "Conv"]
+    kept = fp32_nodes(fp32, keep_first=1)
+    assert kept[:2] == [convs[0], convs[-1]] and any("Add" in name for name in kept)
+    proto = onnx.load(str(int8_model))
+    assert quantized_convs(proto) == set(convs[1:-1])
+    meta = read_metadata(proto)
+    assert meta["vdsr.dtype"] == "int8-qdq" and json.loads(meta["vdsr.int8"])["keep_fp32"] == kept
+    assert read_model_config(int8_model) == read_model_config(tiny_checkpoint)
+
+
+@pytest.mark.parametrize("name", ["onnxruntime", "openvino"])
+def test_engines_run_the_int8_model_close_to_fp32(
+    name: str, int8_model: Path, tiny_checkpoint: Path, small_data: Path
+) -> None:
+    y = calibration_patches(small_data / "T91", count=1, size=48, seed=7)[0]  # real luma, like the calibration
+    got, want = ENGINES.get(name)(int8_model)(y), ENGINES.get(name)(tiny_checkpoint)(y)
+    assert got.shape == y.shape
+    assert 0 < np.abs(got - want).max() < 0.05  # quantised (not identical), yet close
+
+
+def test_gate_writes_only_within_tolerance(tmp_path: Path, tiny_checkpoint: Path, small_data: Path) -> None:
+    out = tmp_path / "kept.onnx"
+    report = build_int8(tiny_checkpoint, out, small_data, engine="onnxruntime", tolerance=100.0, keep_first=1,
+                        patches=4, scales=[2])
+    assert report.accepted and report.path == out and out.is_file()
+    assert set(json.loads(read_metadata(out)["vdsr.int8_set5"])) == {"2"}
+    assert "| x2 |" in report.table() and "kept" in report.table()
+
+    refused = tmp_path / "refused.onnx"
+    assert to_int8_main(["--model", str(tiny_checkpoint), "--out", str(refused), "--data-dir", str(small_data),
+                         "--engine", "onnxruntime", "--tolerance", "-1", "--patches", "4", "--keep-first", "1"]) == 1
+    assert not refused.exists()
+
+
+def test_cli_upscales_with_an_onnx_model(int8_model: Path, tmp_path: Path, rgb_image: np.ndarray) -> None:
+    src, out = tmp_path / "in.png", tmp_path / "up.png"
+    write_image(src, rgb_image)
+    assert cli_main(["upscale", str(src), str(out), "--scale", "2", "--model", str(int8_model),
+                     "--engine", "onnxruntime"]) == 0
+    assert read_image(out).shape == (rgb_image.shape[0] * 2, rgb_image.shape[1] * 2, 3)
+
+
+def test_non_vdsr_onnx_is_a_clear_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "x.onnx"
+    bogus.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="not a readable ONNX file"):
+        read_model_config(bogus)
