@@ -37,6 +37,7 @@ from engines import ENGINES
 from engines.torch_ import TorchEngine, TorchOptions
 from vdsr.checkpoint import read_checkpoint_info
 from vdsr.color import rgb_to_ycbcr
+from vdsr.cpu import cpu_flags, cpu_name
 from vdsr.data import data_dir, load_rgb_folder
 from vdsr.engine import Engine, EngineUnavailableError
 from vdsr.evaluate import evaluate
@@ -227,15 +228,7 @@ def run_benchmark(
 
 
 def system_info() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    flags: set[str] = set()
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-        cpu = next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name"))
-        flag_line = next(line for line in text.splitlines() if line.startswith("flags"))
-        flags = set(flag_line.split(":", 1)[1].split())
-    except (OSError, StopIteration):
-        pass
+    flags = cpu_flags() or set()
     simd = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
     import torch
 
@@ -248,7 +241,7 @@ def system_info() -> dict[str, str]:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     return {
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu,
+        "cpu": cpu_name(),
         "cores": f"{os.cpu_count()} logical CPUs; torch uses {torch.get_num_threads()} threads",
         "simd": ", ".join(simd) or "unknown",
         "load": f"{load[0]:.2f} (1-min load average at start)",

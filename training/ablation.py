@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
 from datetime import date
 from pathlib import Path
-
-import torch
 
 from engines.torch_ import TorchEngine, TorchOptions
 from training.train import TrainConfig, train
 from vdsr.checkpoint import load_checkpoint
 from vdsr.config import ModelConfig
+from vdsr.cpu import machine_summary
 from vdsr.data import data_dir, load_rgb_folder
 from vdsr.evaluate import Score, evaluate, format_table
 from vdsr.pipeline import Upscaler
@@ -58,11 +55,10 @@ def write_report(scores: list[Score], base: TrainConfig, docs: Path) -> None:
     import matplotlib.pyplot as plt
 
     docs.mkdir(parents=True, exist_ok=True)
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
     budget = (f"{base.iterations} iterations of batch {base.batch_size} ({base.patch_size}x{base.patch_size} "
               f"patches from {base.train_set}, scales {'/'.join(map(str, base.scales))} mixed), "
               f"{base.optimizer} lr {base.lr} with {base.schedule} decay, {base.loss} loss")
-    text = (f"# Ablation: VDSR variants at an equal budget\n\nMeasured {date.today()} on {machine}.\n\n"
+    text = (f"# Ablation: VDSR variants at an equal budget\n\nMeasured {date.today()} on {machine_summary()}.\n\n"
             f"Budget per variant: {budget}.\n\nSet5, PSNR dB / SSIM on Y, `scale` pixels shaved; inputs are "
             f"bicubic downscales of the ground truth.\n\n{format_table(scores)}\n\n![PSNR gain](ablation.png)\n")
     (docs / "ablation.md").write_text(text)

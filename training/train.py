@@ -14,7 +14,6 @@ import json
 import logging
 import math
 import os
-import platform
 import time
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -31,7 +30,7 @@ from engines.torch_ import TorchEngine, TorchOptions
 from training.dataset import PatchBank
 from vdsr.checkpoint import save_checkpoint
 from vdsr.config import ModelConfig
-from vdsr.cpu import cpu_has_native_bf16
+from vdsr.cpu import cpu_has_native_bf16, machine_summary
 from vdsr.data import data_dir, load_rgb_folder
 from vdsr.evaluate import evaluate
 from vdsr.models import VDSR, build_model
@@ -158,7 +157,7 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
         "config": asdict(cfg),
         "train_set": cfg.train_set,
         "precision": str(autocast_dtype or "fp32"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        "machine": machine_summary(),
     }
     if rank == 0:
         out_dir.mkdir(parents=True, exist_ok=True)
