@@ -101,28 +101,33 @@ def quantize_qdq(fp32: Path, out: Path, patches: Sequence[np.ndarray], *, keep_f
         QuantType,
         quantize_static,
     )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
 
     if method not in CALIBRATION_METHODS:
         raise ValueError(f"calibration method must be one of {CALIBRATION_METHODS}, got {method!r}")
-    proto = onnx.load(str(fp32))
-    input_name = proto.graph.input[0].name
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self._feeds = iter([{input_name: p} for p in patches])
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            return next(self._feeds, None)
-
-    excluded = fp32_nodes(proto, keep_first)
     calibrate = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
                  "entropy": CalibrationMethod.Entropy}[method]
-    quantize_static(str(fp32), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=excluded,
-                    calibrate_method=calibrate)
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(fp32), str(prepared))  # shape inference and graph clean-up, as ORT recommends
+        proto = onnx.load(str(prepared))
+        input_name = proto.graph.input[0].name
+
+        class Reader(CalibrationDataReader):
+            def __init__(self) -> None:
+                self._feeds = iter([{input_name: p} for p in patches])
+
+            def get_next(self) -> dict[str, np.ndarray] | None:
+                return next(self._feeds, None)
+
+        excluded = fp32_nodes(proto, keep_first)
+        quantize_static(str(prepared), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=excluded,
+                        calibrate_method=calibrate)
     quantized = onnx.load(str(out))
     settings = {"keep_fp32": excluded, "calibration": method, "patches": len(patches)}
-    onnx.helper.set_model_props(quantized, {**read_metadata(proto), "vdsr.dtype": "int8-qdq",
+    meta = {k: v for k, v in read_metadata(proto).items() if k.startswith("vdsr.")}
+    onnx.helper.set_model_props(quantized, {**meta, "vdsr.dtype": "int8-qdq",
                                             "vdsr.int8": json.dumps(settings)})
     onnx.save_model(quantized, str(out), save_as_external_data=False)
     return out
