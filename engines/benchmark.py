@@ -46,7 +46,8 @@ from vdsr.pipeline import UpscaleLimits, Upscaler, from_float, to_float
 from vdsr.resize import bicubic_degrade, imresize, modcrop, scaled_size
 from vdsr.weights import resolve_model
 
-__all__ = ["Result", "Workload", "conv_weights", "engine_rows", "main", "make_workloads", "run_benchmark"]
+__all__ = ["Result", "Workload", "conv_weights", "engine_rows", "main", "make_workloads", "median_latency",
+           "run_benchmark"]
 
 BASELINE = "torch"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -145,7 +146,8 @@ def _details(engine: Engine) -> str:
     return f"{text}; providers {', '.join(providers)}" if providers else text
 
 
-def _time(engine: Engine, y: np.ndarray, repeats: int, warmup: int) -> float:
+def median_latency(engine: Engine, y: np.ndarray, repeats: int = 3, warmup: int = 1) -> float:
+    """Median seconds of ``repeats`` calls on ``y`` after ``warmup`` untimed ones."""
     for _ in range(warmup):
         engine(y)
     times = []
@@ -208,7 +210,7 @@ def run_benchmark(
         result.details = _details(engine)
         for work in workloads:
             try:
-                result.latency_s[work.name] = _time(engine, work.y, repeats, warmup)
+                result.latency_s[work.name] = median_latency(engine, work.y, repeats, warmup)
             except (RuntimeError, ValueError, MemoryError) as exc:
                 result.errors[work.name] = str(exc).splitlines()[0]
             if log:

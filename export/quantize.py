@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import statistics
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +27,7 @@ import onnx
 
 from engines import ENGINES
 from engines._onnx_cache import onnx_for
+from engines.benchmark import median_latency
 from export.onnx_export import read_metadata
 from vdsr.checkpoint import read_checkpoint_info
 from vdsr.data import load_rgb_folder
@@ -133,16 +132,6 @@ def quantize_qdq(fp32: Path, out: Path, patches: Sequence[np.ndarray], *, keep_f
     return out
 
 
-def _latency(engine: object, y: np.ndarray, repeats: int = 3) -> float:
-    engine(y)  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        engine(y)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def build_int8(checkpoint: Path, out: Path, data_root: Path, *, engine: str = "openvino", tolerance: float = 0.05,
                keep_first: int = 3, method: str = "minmax", patches: int = 64,
                scales: Sequence[int] = (2, 3, 4)) -> QuantReport:
@@ -161,7 +150,7 @@ def build_int8(checkpoint: Path, out: Path, data_root: Path, *, engine: str = "o
             runner = ENGINES.get(engine)(path)
             upscaler = Upscaler(runner, receptive_radius=radius, limits=UpscaleLimits(tile=1024))
             psnr[label] = {s.scale: s.psnr for s in evaluate({label: upscaler}, images, scales, with_ssim=False)}
-            latency[label] = _latency(runner, tile)
+            latency[label] = median_latency(runner, tile)
             runner.close()
         report = QuantReport(path=None, engine=engine, tolerance=tolerance, psnr_fp32=psnr["fp32"],
                              psnr_int8=psnr["int8"], latency_fp32_s=latency["fp32"], latency_int8_s=latency["int8"],

@@ -52,16 +52,6 @@ def test_benchmark_writes_report_and_chart(
     assert "tiny test model" in capsys.readouterr().out
 
 
-@pytest.fixture(scope="session")
-def data_root() -> Path:
-    from vdsr.data import data_dir
-
-    root = data_dir()
-    if not (root / "Set5").is_dir():
-        pytest.skip(f"Set5 not found at {root}: set VDSR_DATA_DIR")
-    return root
-
-
 def test_baseline_is_torch_fp32_on_cpu_and_cuda_gets_its_own_row(
     tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
