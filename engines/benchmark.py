@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -51,6 +52,7 @@ __all__ = ["Result", "Workload", "conv_weights", "engine_rows", "main", "make_wo
 
 BASELINE = "torch"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+_INT8_ENGINES = ("openvino", "onnxruntime")  # the backends that run a QDQ int8 ONNX model
 _LIBRARIES = ("torch", "onnx", "onnxruntime", "openvino", "tensorrt", "numpy")
 
 
@@ -158,20 +160,28 @@ def median_latency(engine: Engine, y: np.ndarray, repeats: int = 3, warmup: int 
     return statistics.median(times)
 
 
-def engine_rows(names: list[str]) -> list[tuple[str, Callable[[Path], Engine]]]:
+def _build_on(cls: type, model: Path, _checkpoint: Path) -> Engine:
+    """Build ``cls`` on ``model`` instead of the benchmarked checkpoint."""
+    return cls(model)
+
+
+def engine_rows(names: list[str], int8: Path | None = None) -> list[tuple[str, Callable[[Path], Engine]]]:
     """(row label, builder) for each engine to run.
 
     The baseline is always PyTorch fp32 eager on the CPU, so speed-ups mean the same
     on every machine; where PyTorch sees a GPU, PyTorch on CUDA (fp16) gets its own row.
+    With ``int8`` (a model from ``export/to_int8.py``), the ONNX engines run it too.
     """
     rows: list[tuple[str, Callable[[Path], Engine]]] = []
     for name in names:
         if name != BASELINE:
             rows.append((name, ENGINES.get(name)))
-            continue
-        rows.append((BASELINE, lambda ckpt: TorchEngine(ckpt, TorchOptions(device="cpu", precision="fp32"))))
-        if TorchEngine.uses_gpu():
-            rows.append(("torch-cuda", TorchEngine))
+        else:
+            rows.append((BASELINE, lambda ckpt: TorchEngine(ckpt, TorchOptions(device="cpu", precision="fp32"))))
+            if TorchEngine.uses_gpu():
+                rows.append(("torch-cuda", TorchEngine))
+        if int8 is not None and name in _INT8_ENGINES:
+            rows.append((f"{name}-int8", functools.partial(_build_on, ENGINES.get(name), int8)))
     return rows
 
 
@@ -184,6 +194,7 @@ def run_benchmark(
     repeats: int,
     warmup: int,
     scales: tuple[int, ...] = (2, 3, 4),
+    int8: Path | None = None,
     log: bool = True,
     on_result: Callable[[list[Result]], None] | None = None,
 ) -> list[Result]:
@@ -194,7 +205,7 @@ def run_benchmark(
     """
     radius = read_checkpoint_info(checkpoint).config.receptive_radius
     results = []
-    for name, build in engine_rows(engines):
+    for name, build in engine_rows(engines, int8):
         result = Result(engine=name)
         results.append(result)
         try:
@@ -406,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scales", nargs="+", type=int, default=[2, 3, 4], help="Set5 scales for PSNR")
     p.add_argument("--out-dir", type=Path, default=_REPO_ROOT / "docs", help="where benchmarks.md/.png go")
     p.add_argument("--note", default="", help="a line to put at the top of the report")
+    p.add_argument("--int8", type=Path, default=None, help="an int8 model from export/to_int8.py to run as well")
     return p
 
 
@@ -452,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         repeats=repeats,
         warmup=args.warmup,
         scales=tuple(args.scales),
+        int8=args.int8,
         on_result=write,
     )
     write(results)

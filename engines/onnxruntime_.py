@@ -74,7 +74,8 @@ class OnnxRuntimeEngine:
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EngineFileError(f"{self.name}: cannot load {self.path.name}: {first}") from None
-        expected = self.session.get_modelmeta().custom_metadata_map.get("vdsr.input")
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        expected = metadata.get("vdsr.input")
         inputs = [(i.name, i.shape) for i in self.session.get_inputs()]
         outputs = [(o.name, o.shape) for o in self.session.get_outputs()]
         self.input_name, self.output_name = check_io(self.name, self.path, inputs, outputs, expected_input=expected)
@@ -82,6 +83,8 @@ class OnnxRuntimeEngine:
         self.providers: list[str] = self.session.get_providers()
         uses_trt_fp16 = self.options.fp16 and self.providers[0] == "TensorrtExecutionProvider"
         self.precision: str = "fp16" if uses_trt_fp16 else "fp32"
+        if metadata.get("vdsr.dtype") == "int8-qdq":  # from export/to_int8.py: int8 kernels
+            self.precision = "int8"
 
     def _provider_options(self, provider: str) -> dict[str, Any]:
         return _PROVIDER_OPTIONS.get(provider, _no_options)(self.options)

@@ -83,6 +83,8 @@ class OpenVinoEngine:
         self.input_shape: tuple[object, ...] = tuple(inputs[0][1])
         hint = str(self.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name())
         self.precision: str = _PRECISION_NAMES.get(hint, hint)
+        if _metadata(ov_model, "vdsr.dtype") == "int8-qdq":  # from export/to_int8.py: int8 kernels
+            self.precision = "int8"
         self._request = self.compiled.create_infer_request()
         self._lock = threading.Lock()
 

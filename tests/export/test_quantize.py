@@ -11,6 +11,7 @@ import pytest
 
 from engines import ENGINES
 from engines._onnx_cache import onnx_for
+from engines.benchmark import engine_rows
 from export.onnx_export import read_metadata
 from export.quantize import build_int8, calibration_patches, fp32_nodes, quantize_qdq
 from export.to_int8 import main as to_int8_main
@@ -82,3 +83,12 @@ def test_non_vdsr_onnx_is_a_clear_error(tmp_path: Path) -> None:
     bogus.write_bytes(b"not a model")
     with pytest.raises(ValueError, match="not a readable ONNX file"):
         read_model_config(bogus)
+
+
+def test_engines_report_int8_and_the_benchmark_runs_it(int8_model: Path, tiny_checkpoint: Path) -> None:
+    rows = dict(engine_rows(["torch", "openvino", "onnxruntime"], int8=int8_model))
+    assert {"openvino-int8", "onnxruntime-int8"} <= set(rows) and "torch-int8" not in rows
+    for label in ("openvino-int8", "onnxruntime-int8"):
+        engine = rows[label](tiny_checkpoint)
+        assert engine.precision == "int8" and engine.path == int8_model
+    assert ENGINES.get("onnxruntime")(tiny_checkpoint).precision == "fp32"
