@@ -22,6 +22,12 @@ def test_default_model_is_shipped_and_is_the_papers_vdsr20() -> None:
     assert info.path.stat().st_size < 5_000_000
 
 
+# The shipped model's measured gain over bicubic on Set5 is +2.98 / +2.41 / +2.15 dB at x2 / x3 / x4.
+# Issue 3 asks for >= 3.5 dB at x2 (paper quality); that needs about ten times the training this
+# checkpoint had (docs/training.md), so these floors guard what was reached, not the goal.
+MIN_GAIN_DB = {2: 2.9, 3: 2.3, 4: 2.0}
+
+
 def test_default_model_beats_bicubic_and_matches_its_recorded_figures(data_root: Path) -> None:
     model, info = load_checkpoint(resolve_model())
     images = load_rgb_folder(data_root / "Set5")
@@ -29,6 +35,6 @@ def test_default_model_beats_bicubic_and_matches_its_recorded_figures(data_root:
     methods = {"bicubic": Upscaler(None), "vdsr": Upscaler(fp32, receptive_radius=20)}
     scores = {(s.method, s.scale): s.psnr for s in evaluate(methods, images, [2, 3, 4], with_ssim=False)}
     for scale in (2, 3, 4):
-        assert scores["vdsr", scale] > scores["bicubic", scale] + 0.5, scale
+        assert scores["vdsr", scale] - scores["bicubic", scale] >= MIN_GAIN_DB[scale], scale
         # The figures written into the checkpoint (and the README) are what this code measures.
         assert scores["vdsr", scale] == pytest.approx(info.evaluation["psnr"][str(scale)], abs=0.01)
