@@ -14,8 +14,8 @@ import dataclasses
 from datetime import date
 from pathlib import Path
 
-from engines.torch_ import TorchEngine, TorchOptions
-from training.train import TrainConfig, train
+from engines.torch_ import TorchEngine
+from training.train import EVAL_OPTIONS, TrainConfig, train
 from vdsr.checkpoint import load_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.cpu import machine_summary
@@ -24,8 +24,6 @@ from vdsr.evaluate import Score, evaluate, format_table
 from vdsr.pipeline import Upscaler
 
 __all__ = ["main", "plan", "run_ablation"]
-
-FP32 = TorchOptions(precision="fp32")  # quality figures are measured in fp32 on any device
 
 
 def plan(depths: list[int], archs: list[str], all_depths: bool) -> list[ModelConfig]:
@@ -43,7 +41,8 @@ def run_ablation(configs: list[ModelConfig], base: TrainConfig, out_dir: Path, d
     for cfg in configs:
         run = dataclasses.replace(base, arch=cfg.arch, repeats=cfg.repeats)  # the budget and width come from base
         model, info = load_checkpoint(train(run, out_dir / cfg.name, data_root))
-        methods[info.config.name] = Upscaler(TorchEngine(model, FP32), receptive_radius=info.config.receptive_radius)
+        engine = TorchEngine(model, EVAL_OPTIONS)
+        methods[info.config.name] = Upscaler(engine, receptive_radius=info.config.receptive_radius)
     return evaluate(methods, load_rgb_folder(data_root / base.val_set), scales)
 
 

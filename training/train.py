@@ -40,6 +40,8 @@ __all__ = ["TrainConfig", "main", "train"]
 
 log = logging.getLogger(__name__)
 
+EVAL_OPTIONS = TorchOptions(precision="fp32")  # reported quality figures are fp32 on any device
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -109,8 +111,7 @@ def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
 def validate(model: VDSR, images: list[tuple[str, np.ndarray]], scales: tuple[int, ...]) -> dict[int, float]:
     """Set5 PSNR per scale, through the same pipeline users run."""
     model.eval()
-    engine = TorchEngine(model, TorchOptions(precision="fp32"))  # reported figures are fp32 on any device
-    upscaler = Upscaler(engine, receptive_radius=model.config.receptive_radius)
+    upscaler = Upscaler(TorchEngine(model, EVAL_OPTIONS), receptive_radius=model.config.receptive_radius)
     scores = evaluate({"model": upscaler}, images, scales, with_ssim=False)
     model.train()
     return {s.scale: s.psnr for s in scores}
