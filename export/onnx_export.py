@@ -47,6 +47,7 @@ __all__ = [
     "export_onnx",
     "fold_batchnorm",
     "read_metadata",
+    "save_onnx",
     "reference_luma",
     "strip_noop_casts",
     "to_onnx_model",
@@ -261,7 +262,8 @@ def verify_onnx(proto: onnx.ModelProto, reference: nn.Module, y: np.ndarray, *, 
     return diff
 
 
-def _save_atomic(proto: onnx.ModelProto, out: Path) -> None:
+def save_onnx(proto: onnx.ModelProto, out: Path) -> None:
+    """Write ``proto`` as one self-contained file, atomically (a crash never leaves half a model)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")  # per process: concurrent exports never collide
     # One self-contained file: weights inline, never an external-data side file.
@@ -308,6 +310,6 @@ def export_onnx(
         proto, {**read_metadata(proto), "vdsr.checked_on": checked_on, "vdsr.max_abs_diff": f"{diff:.3g}"}
     )
     out = Path(out)
-    _save_atomic(proto, out)
+    save_onnx(proto, out)
     log.info("wrote %s (max abs diff %.3g on %s)", out, diff, checked_on)
     return ExportReport(path=out, max_abs_diff=diff, checked_on=checked_on, opset=opset, bn_folded=n_bn)

@@ -28,7 +28,7 @@ import onnx
 from engines import ENGINES
 from engines._onnx_cache import onnx_for
 from engines.benchmark import median_latency
-from export.onnx_export import read_metadata
+from export.onnx_export import read_metadata, save_onnx
 from vdsr.checkpoint import read_checkpoint_info
 from vdsr.data import load_rgb_folder
 from vdsr.evaluate import evaluate
@@ -128,7 +128,7 @@ def quantize_qdq(fp32: Path, out: Path, patches: Sequence[np.ndarray], *, keep_f
     meta = {k: v for k, v in read_metadata(proto).items() if k.startswith("vdsr.")}
     onnx.helper.set_model_props(quantized, {**meta, "vdsr.dtype": "int8-qdq",
                                             "vdsr.int8": json.dumps(settings)})
-    onnx.save_model(quantized, str(out), save_as_external_data=False)
+    save_onnx(quantized, out)
     return out
 
 
@@ -157,9 +157,8 @@ def build_int8(checkpoint: Path, out: Path, data_root: Path, *, engine: str = "o
                              settings={"keep_first": keep_first, "calibration": method, "patches": patches})
         if not report.accepted:
             return report
-        out.parent.mkdir(parents=True, exist_ok=True)
         proto = onnx.load(str(candidate))
         onnx.helper.set_model_props(proto, {**read_metadata(proto), "vdsr.int8_set5": json.dumps(
             {str(s): round(d, 4) for s, d in report.deltas.items()})})
-        onnx.save_model(proto, str(out), save_as_external_data=False)
+        save_onnx(proto, out)
     return dataclasses.replace(report, path=out)
