@@ -19,7 +19,7 @@ import dataclasses
 import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +50,6 @@ class QuantReport:
     psnr_int8: dict[int, float]
     latency_fp32_s: float
     latency_int8_s: float
-    settings: dict[str, object] = field(default_factory=dict)
 
     @property
     def deltas(self) -> dict[int, float]:
@@ -153,8 +152,7 @@ def build_int8(checkpoint: Path, out: Path, data_root: Path, *, engine: str = "o
             latency[label] = median_latency(runner, tile)
             runner.close()
         report = QuantReport(path=None, engine=engine, tolerance=tolerance, psnr_fp32=psnr["fp32"],
-                             psnr_int8=psnr["int8"], latency_fp32_s=latency["fp32"], latency_int8_s=latency["int8"],
-                             settings={"keep_first": keep_first, "calibration": method, "patches": patches})
+                             psnr_int8=psnr["int8"], latency_fp32_s=latency["fp32"], latency_int8_s=latency["int8"])
         if not report.accepted:
             return report
         proto = onnx.load(str(candidate))
