@@ -27,7 +27,7 @@ from torch import nn
 from tqdm import tqdm
 
 from engines.torch_ import TorchEngine, TorchOptions
-from training.dataset import PatchBank
+from training.dataset import PatchBank, PatchStream
 from vdsr.checkpoint import save_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.cpu import cpu_has_native_bf16, machine_summary
@@ -104,7 +104,8 @@ def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        on_cuda = next(model.parameters()).is_cuda  # fused: one kernel for all parameters, not a few per tensor
+        return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=on_cuda or None)
     raise ValueError(f"optimizer must be adam or sgd, got {cfg.optimizer!r}")
 
 
@@ -131,9 +132,21 @@ def _setup_distributed() -> tuple[int, int, torch.device]:
     return 0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bool = True) -> Path:
-    """Run (or resume) training; returns the path of the last checkpoint."""
+def default_workers(device: torch.device) -> int:
+    """Patch-sampling processes: enough to keep a GPU fed; none on a CPU, whose cores do the training."""
+    return min(8, (os.cpu_count() or 1) - 1) if device.type == "cuda" else 0
+
+
+def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bool = True,
+          workers: int | None = None) -> Path:
+    """Run (or resume) training; returns the path of the last checkpoint.
+
+    ``workers`` sets the DataLoader processes that sample patches (default: :func:`default_workers`);
+    the data of every step are the same whatever it is.
+    """
     rank, world, device = _setup_distributed()
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # one patch shape all run long: let cuDNN pick its fastest kernels
     torch.manual_seed(cfg.seed)
     model_cfg = ModelConfig(arch=cfg.arch, repeats=cfg.repeats, channels=cfg.channels)
     model = build_model(model_cfg).to(device, memory_format=torch.channels_last)
@@ -165,12 +178,14 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
         (out_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
     bar = tqdm(total=cfg.iterations, initial=step, disable=rank != 0 or not show_progress, dynamic_ncols=True)
     model.train()
-    running, t0 = [], time.perf_counter()
-    while step < cfg.iterations:
-        rng = np.random.default_rng([cfg.seed, rank, step])  # deterministic per step: resume-exact data
-        batch = bank.sample(per_rank_batch, rng)
-        lr_in = torch.from_numpy(batch.lr).to(device).contiguous(memory_format=torch.channels_last)
-        hr = torch.from_numpy(batch.hr).to(device)
+    stream = PatchStream(bank, per_rank_batch, seed=cfg.seed, rank=rank, start=step, stop=cfg.iterations)
+    workers = default_workers(device) if workers is None else workers
+    loader = torch.utils.data.DataLoader(stream, batch_size=None, num_workers=workers,
+                                         pin_memory=device.type == "cuda", prefetch_factor=4 if workers else None)
+    running, running_steps, t0 = torch.zeros((), device=device), 0, time.perf_counter()
+    for lr_cpu, hr_cpu in loader:
+        lr_in = lr_cpu.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+        hr = hr_cpu.to(device, non_blocking=True)
         lr_now = learning_rate(cfg, step)
         for group in optimizer.param_groups:
             group["lr"] = lr_now
@@ -187,9 +202,11 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
         scaler.step(optimizer)
         scaler.update()
         step += 1
-        running.append(loss.item())
+        running += loss.detach()  # summed on the device: reading it every step would stall a GPU
+        running_steps += 1
         bar.update(1)
-        bar.set_postfix(loss=f"{running[-1]:.4f}", lr=f"{lr_now:.2e}")
+        if step % 50 == 0:
+            bar.set_postfix(loss=f"{running.item() / running_steps:.4f}", lr=f"{lr_now:.2e}")
         if rank == 0 and (step % cfg.val_every == 0 or step == cfg.iterations):
             elapsed += time.perf_counter() - t0
             psnrs = validate(model, val_images, cfg.val_scales)
@@ -199,9 +216,10 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
                 writer = csv.writer(f)
                 if new_file:
                     writer.writerow(["step", "loss", "lr", "seconds", *[f"psnr_x{s}" for s in cfg.val_scales]])
-                writer.writerow([step, f"{np.mean(running):.6f}", f"{lr_now:.3e}", f"{elapsed:.0f}",
+                writer.writerow([step, f"{running.item() / max(1, running_steps):.6f}", f"{lr_now:.3e}", f"{elapsed:.0f}",
                                  *[f"{psnrs[s]:.4f}" for s in cfg.val_scales]])
-            running = []
+            running.zero_()
+            running_steps = 0
             evaluation = {
                 "set": cfg.val_set, "step": step, "psnr": {str(k): round(v, 4) for k, v in psnrs.items()},
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -266,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="run folder (default runs/<model name>)")
     p.add_argument("--data-dir", type=Path, help="datasets root (default $VDSR_DATA_DIR or ../shared/data)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--workers", type=int, help="patch-sampling processes (default: 8 on a GPU, 0 on a CPU)")
     for f in fields(TrainConfig):
         if f.name == "extra":
             continue
@@ -291,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             values[key] = tuple(values[key])
     cfg = TrainConfig(**values)
     out = args.out or Path("runs") / ModelConfig(arch=cfg.arch, repeats=cfg.repeats, channels=cfg.channels).name
-    path = train(cfg, out, data_dir(args.data_dir), show_progress=not args.quiet)
+    path = train(cfg, out, data_dir(args.data_dir), show_progress=not args.quiet, workers=args.workers)
     print(f"checkpoint: {path}")  # noqa: T201 - CLI output
     return 0
 

@@ -1,8 +1,10 @@
 from pathlib import Path
 
 import numpy as np
+import torch
+from torch.utils.data import DataLoader
 
-from training.dataset import PatchBank
+from training.dataset import PatchBank, PatchStream
 
 
 def test_patches_have_the_right_shapes_scales_and_ranges(small_data: Path) -> None:
@@ -27,3 +29,17 @@ def test_sampling_is_deterministic_per_seed(small_data: Path) -> None:
     c = bank.sample(8, np.random.default_rng([1, 3]))
     np.testing.assert_array_equal(a.lr, b.lr)
     assert not np.array_equal(a.lr, c.lr)
+
+
+def test_stream_gives_each_step_the_same_batch_whatever_the_workers(small_data: Path) -> None:
+    bank = PatchBank(small_data / "T91", scales=(2, 3), patch_size=24)
+
+    def inputs(workers: int, start: int) -> list[torch.Tensor]:
+        stream = PatchStream(bank, 4, seed=0, rank=0, start=start, stop=7)
+        return [lr for lr, _ in DataLoader(stream, batch_size=None, num_workers=workers)]
+
+    serial = inputs(0, 0)
+    assert len(serial) == 7 and serial[0].shape == (4, 1, 24, 24)
+    for got, want in ((inputs(2, 0), serial), (inputs(2, 3), serial[3:])):  # parallel; resumed at step 4
+        assert len(got) == len(want)
+        assert all(torch.equal(a, b) for a, b in zip(got, want))
