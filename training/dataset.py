@@ -88,7 +88,7 @@ class PatchBank:
             image[picked] = rng.choice(len(self.pairs[s]), size=int(picked.sum()), p=self.weights[s])
         offsets = rng.random((batch_size, 2))
         rots, flips = rng.integers(0, 4, batch_size), rng.integers(0, 2, batch_size)
-        for i, (s, k) in enumerate(zip(scales, image)):
+        for i, (s, k) in enumerate(zip(scales, image, strict=True)):
             hr_y, lr_y = self.pairs[s][k]
             top = int(offsets[i, 0] * (hr_y.shape[0] - p + 1))
             left = int(offsets[i, 1] * (hr_y.shape[1] - p + 1))

@@ -216,7 +216,8 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
                 writer = csv.writer(f)
                 if new_file:
                     writer.writerow(["step", "loss", "lr", "seconds", *[f"psnr_x{s}" for s in cfg.val_scales]])
-                writer.writerow([step, f"{running.item() / max(1, running_steps):.6f}", f"{lr_now:.3e}", f"{elapsed:.0f}",
+                mean_loss = running.item() / max(1, running_steps)
+                writer.writerow([step, f"{mean_loss:.6f}", f"{lr_now:.3e}", f"{elapsed:.0f}",
                                  *[f"{psnrs[s]:.4f}" for s in cfg.val_scales]])
             running.zero_()
             running_steps = 0

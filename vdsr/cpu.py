@@ -44,9 +44,11 @@ def cpu_has_native_bf16() -> bool | None:
 
 
 def machine_summary() -> str:
-    """One line for reports: CPU, cores, widest SIMD, torch version."""
+    """One line for reports: CPU, cores, widest SIMD, torch version, and the GPU where torch sees one."""
     import torch
 
     flags = cpu_flags() or set()
     simd = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags]
-    return f"{cpu_name()}, {os.cpu_count()} cores, {simd[0] if simd else 'unknown SIMD'}, torch {torch.__version__}"
+    gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    simd_text = simd[0] if simd else "unknown SIMD"
+    return f"{cpu_name()}, {os.cpu_count()} cores, {simd_text}, torch {torch.__version__}{gpu}"
