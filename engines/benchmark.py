@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 from torch import nn
 
 from engines import ENGINES
@@ -240,11 +241,17 @@ def run_benchmark(
     return results
 
 
+def _gpu_summary() -> str:
+    """The GPU PyTorch sees, with its CUDA version, or ``no GPU``."""
+    if not torch.cuda.is_available():
+        return "no GPU"
+    props = torch.cuda.get_device_properties(0)
+    return f"GPU: {props.name}, {props.total_memory / 2**30:.0f} GiB, CUDA {torch.version.cuda}"
+
+
 def system_info() -> dict[str, str]:
     flags = cpu_flags() or set()
     simd = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
-    import torch
-
     versions = {}
     for lib in _LIBRARIES:
         try:
@@ -257,6 +264,7 @@ def system_info() -> dict[str, str]:
         "cpu": cpu_name(),
         "cores": f"{os.cpu_count()} logical CPUs; torch uses {torch.get_num_threads()} threads",
         "simd": ", ".join(simd) or "unknown",
+        "gpu": _gpu_summary(),
         "load": f"{load[0]:.2f} (1-min load average at start)",
         "python": platform.python_version(),
         "os": platform.platform(),
@@ -292,7 +300,7 @@ def render_markdown(
     lines += [
         "## Machine and libraries",
         "",
-        f"- CPU: {info['cpu']} ({info['cores']}); SIMD: {info['simd']}; no GPU",
+        f"- CPU: {info['cpu']} ({info['cores']}); SIMD: {info['simd']}; {info['gpu']}",
         f"- Load: {info['load']}",
         f"- Python {info['python']} on {info['os']}",
         "- " + ", ".join(f"{k.removeprefix('lib:')} {v}" for k, v in info.items() if k.startswith("lib:")),

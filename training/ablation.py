@@ -3,14 +3,15 @@
 ``python -m training.ablation --iterations 2000`` trains plain VDSR at 12/18/24/30
 middle blocks and the BatchNorm and residual-BatchNorm variants (at 18 blocks, or
 at every depth with ``--all-depths``), evaluates each on Set5 at x2/x3/x4 against
-bicubic, and writes docs/ablation.md and docs/ablation.png. Each run resumes from
-its own folder, so an interrupted study continues where it stopped.
+bicubic, and writes docs/ablation.md and docs/ablation.png, rewritten after every variant. Each run
+resumes from its own folder, so an interrupted study continues where it stopped.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -35,15 +36,21 @@ def plan(depths: list[int], archs: list[str], all_depths: bool) -> list[ModelCon
 
 
 def run_ablation(configs: list[ModelConfig], base: TrainConfig, out_dir: Path, data_root: Path,
-                 scales: list[int]) -> list[Score]:
-    """Train (or resume) every config at the same budget, then score all of them on Set5."""
-    methods: dict[str, Upscaler] = {"bicubic": Upscaler(None)}
+                 scales: list[int], on_result: Callable[[list[Score]], None] | None = None) -> list[Score]:
+    """Train (or resume) every config at the same budget, scoring each on Set5 as soon as it is trained.
+
+    ``on_result`` gets the scores so far after each variant, so a study cut short still leaves a report.
+    """
+    images = load_rgb_folder(data_root / base.val_set)
+    scores = evaluate({"bicubic": Upscaler(None)}, images, scales)
     for cfg in configs:
         run = dataclasses.replace(base, arch=cfg.arch, repeats=cfg.repeats)  # the budget and width come from base
         model, info = load_checkpoint(train(run, out_dir / cfg.name, data_root))
-        engine = TorchEngine(model, EVAL_OPTIONS)
-        methods[info.config.name] = Upscaler(engine, receptive_radius=info.config.receptive_radius)
-    return evaluate(methods, load_rgb_folder(data_root / base.val_set), scales)
+        upscaler = Upscaler(TorchEngine(model, EVAL_OPTIONS), receptive_radius=info.config.receptive_radius)
+        scores += evaluate({info.config.name: upscaler}, images, scales)
+        if on_result is not None:
+            on_result(scores)
+    return scores
 
 
 def write_report(scores: list[Score], base: TrainConfig, docs: Path) -> None:
@@ -94,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     base = TrainConfig(iterations=args.iterations, batch_size=args.batch_size, val_every=args.val_every,
                        warmup=min(100, args.iterations // 10 + 1))
     scores = run_ablation(plan(args.depths, args.archs, args.all_depths), base, args.out, data_dir(args.data_dir),
-                          args.scales)
-    write_report(scores, base, args.docs)
+                          args.scales, on_result=lambda so_far: write_report(so_far, base, args.docs))
     print(format_table(scores))
     return 0
 

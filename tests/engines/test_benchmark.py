@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from engines.benchmark import conv_weights, engine_rows, main
+from engines.benchmark import _gpu_summary, conv_weights, engine_rows, main
 from engines.torch_ import TorchEngine
 from vdsr.config import ModelConfig
 from vdsr.models import build_model
@@ -61,3 +61,15 @@ def test_baseline_is_torch_fp32_on_cpu_and_cuda_gets_its_own_row(
     assert "torch-cuda" in rows or not torch.cuda.is_available()
     monkeypatch.setattr(TorchEngine, "uses_gpu", classmethod(lambda c: True))
     assert [label for label, _ in engine_rows(["openvino", "torch"])] == ["openvino", "torch", "torch-cuda"]
+
+
+def test_report_names_the_gpu_or_says_there_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert torch.cuda.is_available() or _gpu_summary() == "no GPU"
+
+    class H200:
+        name, total_memory = "NVIDIA H200", 140 * 2**30
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda index: H200)
+    monkeypatch.setattr(torch.version, "cuda", "13.0")
+    assert _gpu_summary() == "GPU: NVIDIA H200, 140 GiB, CUDA 13.0"

@@ -13,8 +13,11 @@ def test_plan_covers_the_seed_study() -> None:
 def test_a_tiny_study_trains_scores_and_reports(small_data: Path, tmp_path: Path) -> None:
     base = TrainConfig(channels=8, batch_size=2, patch_size=24, iterations=2, val_every=2, val_scales=(2,), warmup=1)
     configs = plan([1], ["plain", "bn"], all_depths=True)
-    scores = run_ablation(configs, base, tmp_path / "runs", small_data, [2])
+    reports: list[list[str]] = []
+    scores = run_ablation(configs, base, tmp_path / "runs", small_data, [2],
+                          on_result=lambda so_far: reports.append([s.method for s in so_far]))
     assert [s.method for s in scores] == ["bicubic", "vdsr-3-c8", "vdsr-bn-3-c8"]
+    assert reports == [["bicubic", "vdsr-3-c8"], ["bicubic", "vdsr-3-c8", "vdsr-bn-3-c8"]]  # after every variant
     write_report(scores, base, tmp_path / "docs")
     report = (tmp_path / "docs" / "ablation.md").read_text()
     assert "| vdsr-bn-3-c8 |" in report and "2 iterations of batch 2" in report
