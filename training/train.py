@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from engines.torch_ import TorchEngine, TorchOptions
 from training.dataset import PatchBank, PatchStream
-from vdsr.checkpoint import save_checkpoint
+from vdsr.checkpoint import load_checkpoint, save_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.cpu import cpu_has_native_bf16, machine_summary
 from vdsr.data import data_dir, load_rgb_folder
@@ -70,6 +70,7 @@ class TrainConfig:
     seed: int = 0
     train_set: str = "T91"
     val_set: str = "Set5"
+    init_from: str = ""  # fine-tuning: start from this checkpoint's weights (a resumed run ignores it)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -160,6 +161,11 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
         step, best, elapsed = int(state["step"]), float(state["best"]), float(state.get("elapsed", 0.0))
         if rank == 0:
             log.info("resumed %s at step %d", out_dir, step)
+    elif cfg.init_from:
+        start, info = load_checkpoint(cfg.init_from)
+        if info.config != model_cfg:
+            raise ValueError(f"--init-from {cfg.init_from} is {info.config.name}, but this run trains {model_cfg.name}")
+        model.load_state_dict(start.state_dict())
     net: nn.Module = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     autocast_dtype = resolve_precision(cfg.precision, device)
     scaler = torch.amp.GradScaler(device.type, enabled=autocast_dtype == torch.float16)

@@ -5,12 +5,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
 from training.dataset import PatchBank
 from training.train import TrainConfig, learning_rate, resolve_precision, train
-from vdsr.checkpoint import load_checkpoint
+from vdsr.checkpoint import load_checkpoint, save_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.models import build_model
 
@@ -74,3 +75,19 @@ def test_two_process_torchrun_on_cpu(small_data: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     _, info = load_checkpoint(out / "last.safetensors")
     assert info.training["step"] == 3
+
+
+def test_init_from_starts_at_a_checkpoints_weights(small_data: Path, tmp_path: Path) -> None:
+    torch.manual_seed(123)  # not train()'s seed, so its own fresh init would differ
+    model = build_model(ModelConfig(repeats=1, channels=16))
+    start = save_checkpoint(tmp_path / "start.safetensors", model, scales=[2])
+    frozen = {**QUICK, "lr": 0.0, "warmup": 10}  # a zero learning rate: the weights must come out as they went in
+    train(TrainConfig(**frozen, iterations=2, val_every=2, init_from=str(start)), tmp_path / "ft", small_data,
+          show_progress=False)
+    after, info = load_checkpoint(tmp_path / "ft" / "last.safetensors")
+    for name, weight in model.state_dict().items():
+        assert torch.equal(weight, after.state_dict()[name]), name
+    assert info.training["config"]["init_from"] == str(start)
+    with pytest.raises(ValueError, match="vdsr-3-c16"):
+        train(TrainConfig(**{**QUICK, "repeats": 2}, iterations=1, init_from=str(start)), tmp_path / "bad", small_data,
+              show_progress=False)
