@@ -9,7 +9,7 @@ flip/rotation, so sampling costs microseconds and is deterministic per seed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,8 +75,8 @@ class PatchBank:
     def sample(self, batch_size: int, rng: np.random.Generator) -> PatchBatch:
         """Draw ``batch_size`` random patches, scales mixed uniformly, with random dihedral augmentation.
 
-        All random numbers are drawn in a few vectorised calls (a batch of 64 takes about 1 ms),
-        so one sampler keeps up with a GPU step when run in a DataLoader worker.
+        All random numbers are drawn in a few vectorised calls, so a batch of 64 takes a few
+        milliseconds and a handful of DataLoader workers keep up with a GPU.
         """
         p = self.patch_size
         lr = np.empty((batch_size, 1, p, p), np.float32)
@@ -112,10 +112,7 @@ class PatchStream(IterableDataset):
         self.bank, self.batch_size = bank, batch_size
         self.seed, self.rank, self.start, self.stop = seed, rank, start, stop
 
-    def __len__(self) -> int:
-        return max(0, self.stop - self.start)
-
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         info = get_worker_info()
         worker, workers = (info.id, info.num_workers) if info else (0, 1)
         for step in range(self.start + worker, self.stop, workers):

@@ -116,7 +116,8 @@ def _conv_model(
     graph = helper.make_graph(
         nodes, "g", graph_inputs, [helper.make_tensor_value_info("out", TensorProto.FLOAT, out_dims)], [weight]
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)  # loadable by older runtimes too
+    # IR 8, as the exports write: onnx 1.23's default (14) is refused by onnxruntime 1.30
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     if meta_input is not None:
         helper.set_model_props(model, {"vdsr.input": meta_input})
     onnx.save(model, str(path))
