@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ import numpy as np
 from engines import ENGINES, create_engine
 from vdsr.checkpoint import CheckpointError, read_checkpoint_info
 from vdsr.engine import EngineUnavailableError
+from vdsr.ensemble import SelfEnsemble
 from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.metrics import psnr, ssim
 from vdsr.pipeline import InputError, UpscaleLimits, Upscaler, from_float, to_float
@@ -88,6 +89,7 @@ class AppLimits:
 
     max_input_pixels: int = 1_000_000
     max_output_pixels: int = 4_000_000
+    max_ensemble_output_pixels: int = 500_000  # the x8 self-ensemble runs the network 8 times per pixel
     min_free_scale: float = 1.1
     max_free_scale: float = 4.0
     max_video_seconds: float = 10.0
@@ -114,7 +116,8 @@ def limits_markdown() -> str:
     """The limits as one line of UI text."""
     return (
         f"Limits on this free CPU Space: images up to {LIMITS.max_input_pixels / 1e6:g} MP in and "
-        f"{LIMITS.max_output_pixels / 1e6:g} MP out; videos up to {LIMITS.max_video_seconds:g} s with "
+        f"{LIMITS.max_output_pixels / 1e6:g} MP out ({LIMITS.max_ensemble_output_pixels / 1e6:g} MP with the x8 "
+        f"self-ensemble); videos up to {LIMITS.max_video_seconds:g} s with "
         f"frames up to {LIMITS.max_video_frame_pixels / 1e6:.2g} MP (640x360), "
         f"{LIMITS.max_video_output_pixels / 1e6:g} MP of output in all (frames x output size); "
         f"free scale {LIMITS.min_free_scale:g} to {LIMITS.max_free_scale:g}. "
@@ -161,7 +164,16 @@ _upscalers: dict[tuple[str, str], Upscaler] = {}
 _upscalers_lock = threading.Lock()
 
 
-def _upscaler(model: str | None, engine: str | None) -> Upscaler:
+def _upscaler(model: str | None, engine: str | None, ensemble: bool = False) -> Upscaler:
+    """The upscaler for (model, engine), optionally with the x8 self-ensemble (under its own output limit)."""
+    upscaler = _shared_upscaler(model, engine)
+    if not ensemble:
+        return upscaler
+    limits = replace(upscaler.limits, max_output_pixels=LIMITS.max_ensemble_output_pixels)
+    return Upscaler(SelfEnsemble(upscaler.refine), receptive_radius=upscaler.halo, limits=limits)
+
+
+def _shared_upscaler(model: str | None, engine: str | None) -> Upscaler:
     """The shared upscaler for (model, engine); built on first use, then reused by every request."""
     model = model or default_model()
     engine = engine or "auto"
@@ -343,6 +355,7 @@ def upscale_image(
     factor: float = 2.5,
     model: str | None = None,
     engine: str = "auto",
+    ensemble: bool = False,
 ) -> tuple[str, tuple[str, str], str]:
     """Upscale an image.
 
@@ -352,13 +365,14 @@ def upscale_image(
         factor: the free scale factor.
         model: a name from the model dropdown; default model if empty.
         engine: ``auto`` or a backend name.
+        ensemble: average the network over the 8 flips/rotations (sharper, 8x the time; smaller output limit).
 
     Returns:
         (full-resolution VDSR PNG, (bicubic PNG, VDSR PNG) for the slider, the PNG again for download).
     """
     img = _read_upload(image)
     value = parse_scale(scale, factor)
-    upscaler = _upscaler(model, engine)
+    upscaler = _upscaler(model, engine, ensemble)
     _check(upscaler, img.shape[0], img.shape[1], value)
     sr = _run(upscaler, img, value)
     bicubic = _run(_bicubic(upscaler), img, value)
@@ -375,15 +389,18 @@ def compare_image(
     factor: float = 2.5,
     model: str | None = None,
     engine: str = "auto",
+    ensemble: bool = False,
 ) -> tuple[tuple[str, str], tuple[str, str], dict[str, Any]]:
     """Take the upload as ground truth: downscale it, restore it by bicubic and VDSR, and score both.
+
+    Arguments as for :func:`upscale_image`.
 
     Returns:
         ((ground truth, VDSR) slider, (bicubic, VDSR) slider, table of PSNR/SSIM for bicubic, VDSR and the gain).
     """
     img = _read_upload(image)
     value = parse_scale(scale, factor)
-    upscaler = _upscaler(model, engine)
+    upscaler = _upscaler(model, engine, ensemble)
     gt, bicubic, sr, rows, exact = _compare_arrays(img, value, upscaler)
     out = _work_dir()
     name = f"{_stem(image)}_{_scale_tag(exact)}"

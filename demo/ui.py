@@ -102,6 +102,10 @@ def _image_tab(scale: gr.Radio, factor: gr.Slider, model: gr.Dropdown, engine: g
             ))
             gr.Examples(handlers.example_images(), inputs=[image], label="Set5 examples")
             mode = _mode_radio("image-mode")
+            ensemble = gr.Checkbox(
+                False, label="x8 self-ensemble", elem_id="image-ensemble",
+                info="average the 8 flips and rotations: about +0.2 dB on Set5, 8 times slower",
+            )
             upscale_btn = gr.Button("Upscale", variant="primary", elem_id="upscale-button")
             compare_btn = gr.Button("Compare with ground truth", variant="primary", visible=False,
                                     elem_id="compare-button")
@@ -122,7 +126,7 @@ def _image_tab(scale: gr.Radio, factor: gr.Slider, model: gr.Dropdown, engine: g
 
     mode.change(show, mode, [upscale_btn, compare_btn, upscale_box, compare_box], queue=False,
                 api_visibility="private")
-    settings = [scale, factor, model, engine]
+    settings = [scale, factor, model, engine, ensemble]
     upscale_btn.click(handlers.upscale_image, [image, *settings], [result, slider, download],
                       api_name="upscale_image", concurrency_id=_CPU)
     compare_btn.click(handlers.compare_image, [image, *settings], [gt_slider, bicubic_slider, table],

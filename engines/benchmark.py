@@ -39,7 +39,7 @@ from engines import ENGINES
 from engines.torch_ import TorchEngine, TorchOptions
 from vdsr.checkpoint import read_checkpoint_info
 from vdsr.color import rgb_to_ycbcr
-from vdsr.cpu import cpu_flags, cpu_name
+from vdsr.cpu import cpu_flags, cpu_name, gpu_summary
 from vdsr.data import data_dir, load_rgb_folder
 from vdsr.engine import Engine, EngineUnavailableError
 from vdsr.evaluate import evaluate
@@ -241,14 +241,6 @@ def run_benchmark(
     return results
 
 
-def _gpu_summary() -> str:
-    """The GPU PyTorch sees, with its CUDA version, or ``no GPU``."""
-    if not torch.cuda.is_available():
-        return "no GPU"
-    props = torch.cuda.get_device_properties(0)
-    return f"GPU: {props.name}, {props.total_memory / 2**30:.0f} GiB, CUDA {torch.version.cuda}"
-
-
 def system_info() -> dict[str, str]:
     flags = cpu_flags() or set()
     simd = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
@@ -264,7 +256,7 @@ def system_info() -> dict[str, str]:
         "cpu": cpu_name(),
         "cores": f"{os.cpu_count()} logical CPUs; torch uses {torch.get_num_threads()} threads",
         "simd": ", ".join(simd) or "unknown",
-        "gpu": _gpu_summary(),
+        "gpu": gpu_summary() or "none",
         "load": f"{load[0]:.2f} (1-min load average at start)",
         "python": platform.python_version(),
         "os": platform.platform(),
@@ -300,7 +292,7 @@ def render_markdown(
     lines += [
         "## Machine and libraries",
         "",
-        f"- CPU: {info['cpu']} ({info['cores']}); SIMD: {info['simd']}; {info['gpu']}",
+        f"- CPU: {info['cpu']} ({info['cores']}); SIMD: {info['simd']}; GPU: {info['gpu']}",
         f"- Load: {info['load']}",
         f"- Python {info['python']} on {info['os']}",
         "- " + ", ".join(f"{k.removeprefix('lib:')} {v}" for k, v in info.items() if k.startswith("lib:")),

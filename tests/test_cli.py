@@ -93,6 +93,21 @@ def test_evaluate_writes_a_table_and_json(tmp_path: Path, tiny_checkpoint: Path,
     assert '"method": "tiny"' in out.read_text()
 
 
+def test_ensemble_flag_upscales_and_scores_both_ways(images: Path, tmp_path: Path, tiny_checkpoint: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    single, ensembled = tmp_path / "single.png", tmp_path / "x8.png"
+    src, model = str(images / "rgb.png"), ["--model", str(tiny_checkpoint)]
+    assert main(["-q", "upscale", src, str(single), "--scale", "2", *model]) == 0
+    assert main(["-q", "upscale", src, str(ensembled), "--scale", "2", "--ensemble", *model]) == 0
+    a, b = read_image(single), read_image(ensembled)
+    assert a.shape == b.shape == (120, 160, 3)
+    assert np.abs(a.astype(int) - b).max() > 0  # the random tiny network is not symmetric: x8 changes the result
+    assert main(["evaluate", "--images", str(images), "--scales", "2", "--models", str(tiny_checkpoint),
+                 "--ensemble"]) == 0
+    table = capsys.readouterr().out
+    assert "| tiny |" in table and "| tiny +x8 |" in table
+
+
 def test_video_with_frames_and_a_short_clip(tmp_path: Path, tiny_checkpoint: Path, data_root: Path) -> None:
     import av
 

@@ -7,7 +7,7 @@ import platform
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["cpu_flags", "cpu_has_native_bf16", "cpu_name", "machine_summary"]
+__all__ = ["cpu_flags", "cpu_has_native_bf16", "cpu_name", "gpu_summary", "machine_summary"]
 
 
 @lru_cache(maxsize=1)
@@ -43,12 +43,23 @@ def cpu_has_native_bf16() -> bool | None:
     return None if flags is None else bool(flags & {"amx_bf16", "avx512_bf16"})
 
 
+def gpu_summary() -> str | None:
+    """The GPU PyTorch sees (``NVIDIA H200, 140 GiB, CUDA 13.0``), or None."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    props = torch.cuda.get_device_properties(0)
+    return f"{props.name}, {props.total_memory / 2**30:.0f} GiB, CUDA {torch.version.cuda}"
+
+
 def machine_summary() -> str:
     """One line for reports: CPU, cores, widest SIMD, torch version, and the GPU where torch sees one."""
     import torch
 
     flags = cpu_flags() or set()
     simd = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags]
-    gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    gpu = gpu_summary()
+    gpu = f", GPU {gpu}" if gpu else ""
     simd_text = simd[0] if simd else "unknown SIMD"
     return f"{cpu_name()}, {os.cpu_count()} cores, {simd_text}, torch {torch.__version__}{gpu}"

@@ -103,7 +103,7 @@ class Upscaler:
         if out_h * out_w > self.limits.max_output_pixels:
             raise InputError(
                 f"output of {out_w}x{out_h} would exceed the limit of "
-                f"{self.limits.max_output_pixels / 1e6:.0f} megapixels; use a smaller scale or image"
+                f"{self.limits.max_output_pixels / 1e6:.3g} megapixels; use a smaller scale or image"
             )
         return out_h, out_w
 

@@ -87,6 +87,11 @@ def test_compare_image_trained_vdsr_beats_bicubic(client, tmp_path: Path) -> Non
                                  api_name="/compare_image")
     rows = {row[0]: row[1:] for row in table["data"]}
     assert rows["VDSR"][0] > rows["bicubic"][0], table
+    _, _, x8_table = client.predict(handle_file(tmp_path / "butterfly_crop.png"), "x2", 2.5, "vdsr-20", "torch", True,
+                                    api_name="/compare_image")
+    x8 = {row[0]: row[1:] for row in x8_table["data"]}
+    assert x8["bicubic"] == rows["bicubic"]
+    assert x8["VDSR"][0] > rows["VDSR"][0], (table, x8_table)  # the self-ensemble is sharper on real content
 
 
 def test_video_info_and_preview(client, clip: Path) -> None:
@@ -134,6 +139,8 @@ def test_bad_uploads_get_messages(client, tmp_path: Path, audio_only: Path, long
         client.predict(handle_file(EXAMPLE), "free", 9.0, api_name="/upscale_image")
     with pytest.raises(AppError, match="over the limit|exceed"):
         client.predict(handle_file(_small_png(tmp_path, (800, 800))), "x4", api_name="/upscale_image")
+    with pytest.raises(AppError, match="exceed the limit of 0.5 megapixels"):  # x8 self-ensemble: own, lower limit
+        client.predict(handle_file(EXAMPLE), "x3", 2.5, None, "auto", True, api_name="/upscale_image")
     _assert_serving(client)
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from engines.benchmark import _gpu_summary, conv_weights, engine_rows, main
+from engines.benchmark import conv_weights, engine_rows, main, system_info
 from engines.torch_ import TorchEngine
 from vdsr.config import ModelConfig
+from vdsr.cpu import machine_summary
 from vdsr.models import build_model
 
 
@@ -64,7 +65,7 @@ def test_baseline_is_torch_fp32_on_cpu_and_cuda_gets_its_own_row(
 
 
 def test_report_names_the_gpu_or_says_there_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert torch.cuda.is_available() or _gpu_summary() == "no GPU"
+    assert torch.cuda.is_available() or system_info()["gpu"] == "none"
 
     class H200:
         name, total_memory = "NVIDIA H200", 140 * 2**30
@@ -72,4 +73,5 @@ def test_report_names_the_gpu_or_says_there_is_none(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda index: H200)
     monkeypatch.setattr(torch.version, "cuda", "13.0")
-    assert _gpu_summary() == "GPU: NVIDIA H200, 140 GiB, CUDA 13.0"
+    assert system_info()["gpu"] == "NVIDIA H200, 140 GiB, CUDA 13.0"
+    assert machine_summary().endswith(", GPU NVIDIA H200, 140 GiB, CUDA 13.0")
