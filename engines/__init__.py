@@ -2,9 +2,9 @@
 
 Each backend imports its runtime lazily, so importing this package never
 requires onnxruntime, openvino or tensorrt. ``create_engine("auto", ...)``
-takes the first backend that can run here from :func:`auto_order`: the
-backends that would run on a GPU first, then the CPU ones, each group in
-:data:`PREFERENCE` order.
+takes the first backend that would run on a GPU here, in :data:`PREFERENCE`
+order; on a machine without one it measures the CPU backends and takes the
+fastest (:mod:`engines._fastest`, cached per machine).
 """
 
 from __future__ import annotations
@@ -13,30 +13,31 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
+from engines._fastest import fastest_engine
 from engines.onnxruntime_ import OnnxRuntimeEngine
 from engines.openvino_ import OpenVinoEngine
 from engines.tensorrt_ import TensorRTEngine
 from engines.torch_ import TorchEngine
+from vdsr.checkpoint import read_model_config
 from vdsr.engine import ENGINES, Engine, EngineUnavailableError
 
-__all__ = ["ENGINES", "PREFERENCE", "auto_order", "create_engine"]
+__all__ = ["ENGINES", "PREFERENCE", "gpu_backends", "create_engine"]
 
 log = logging.getLogger(__name__)
 
-# The one list of backends, fastest first among those on the same kind of device
-# (measured on CPU in docs/benchmarks.md: OpenVINO, then ONNX Runtime, then PyTorch eager).
+# The one list of backends. On a GPU, ``auto`` takes the first that builds; on a CPU it measures them all.
 PREFERENCE: tuple[type, ...] = (TensorRTEngine, OpenVinoEngine, OnnxRuntimeEngine, TorchEngine)
 for _engine in PREFERENCE:
     ENGINES.add(_engine.name, _engine)
 
 
-def auto_order() -> list[type]:
-    """:data:`PREFERENCE` with the backends that would run on a GPU here moved to the front.
+def gpu_backends() -> list[type]:
+    """The backends that would run on a GPU here, in :data:`PREFERENCE` order: ``auto`` tries them first.
 
-    On a GPU machine PyTorch on CUDA (fp16) beats any CPU backend, so a fixed order
-    alone would leave the GPU idle when TensorRT is missing.
+    On a GPU machine PyTorch on CUDA (fp16) beats any CPU backend, so it comes before
+    the CPU backends even when TensorRT is missing.
     """
-    return sorted(PREFERENCE, key=lambda cls: not cls.uses_gpu())
+    return [cls for cls in PREFERENCE if cls.uses_gpu()]
 
 
 @lru_cache(maxsize=8)
@@ -49,8 +50,9 @@ def create_engine(name: str, checkpoint: Path) -> Engine:
     """
     if name != "auto":
         return ENGINES.get(name)(checkpoint)
-    reasons = []
-    for cls in auto_order():
+    reasons: list[str] = []
+    gpu = gpu_backends()
+    for cls in gpu:
         try:
             engine = cls(checkpoint)
         except EngineUnavailableError as exc:
@@ -58,4 +60,9 @@ def create_engine(name: str, checkpoint: Path) -> Engine:
             continue
         log.info("engine auto -> %s", cls.name)
         return engine
-    raise EngineUnavailableError("no engine can run here: " + "; ".join(reasons))
+    cpu = [cls for cls in PREFERENCE if cls not in gpu]
+    engine = fastest_engine(cpu, checkpoint, model_key=read_model_config(checkpoint).to_json(), reasons=reasons)
+    if engine is None:
+        raise EngineUnavailableError("no engine can run here: " + "; ".join(reasons))
+    log.info("engine auto -> %s", engine.name)
+    return engine

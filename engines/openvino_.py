@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,7 +17,7 @@ from engines._onnx_cache import EngineFileError, check_input, check_io, onnx_for
 from vdsr.cpu import cpu_has_native_bf16
 from vdsr.engine import EngineUnavailableError
 
-__all__ = ["OpenVinoEngine", "OpenVinoOptions"]
+__all__ = ["OpenVinoEngine", "OpenVinoOptions", "keep_signal_stack"]
 
 _PRECISIONS = ("auto", "f32", "bf16", "f16")
 # OpenVINO element type names -> the precision names the rest of the project uses.
@@ -40,6 +44,36 @@ class OpenVinoOptions:
     threads: int = 0
 
 
+class _StackT(ctypes.Structure):
+    _fields_ = [("ss_sp", ctypes.c_void_p), ("ss_flags", ctypes.c_int), ("ss_size", ctypes.c_size_t)]
+
+
+@contextmanager
+def keep_signal_stack() -> Iterator[None]:
+    """Put the thread's alternate signal stack back as it was when the block began.
+
+    OpenVINO's CPU plugin (2026.4) installs an alternate signal stack of its own on the
+    thread that compiles a model. When the model is destroyed it "restores" the stack it
+    replaced, and that stack may belong to another model that is already freed: after A
+    and B are compiled and A is freed first, the thread's signal stack points at freed
+    memory. The next Python signal handler (SIGCHLD from a subprocess or a DataLoader
+    worker) is then written there: a SIGSEGV, or silently corrupted arrays. Putting the
+    old stack back at once keeps OpenVINO's stack out of use, and OpenVINO leaves a stack
+    that is not its own alone on destruction.
+    """
+    if sys.platform == "win32":  # no sigaltstack on Windows
+        yield
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    before = _StackT()
+    saved = libc.sigaltstack(None, ctypes.byref(before)) == 0
+    try:
+        yield
+    finally:
+        if saved:
+            libc.sigaltstack(ctypes.byref(before), None)
+
+
 class OpenVinoEngine:
     """Runs the network with OpenVINO; dynamic batch, height and width."""
 
@@ -57,7 +91,10 @@ class OpenVinoEngine:
             import openvino as ov
         except ImportError:
             raise EngineUnavailableError("openvino is not installed (pip install openvino)") from None
-        core = ov.Core()
+        with keep_signal_stack():
+            self._build(ov.Core(), model)
+
+    def _build(self, core: Any, model: str | Path) -> None:
         if self.options.device.split(".")[0] not in {d.split(".")[0] for d in core.available_devices}:
             raise EngineUnavailableError(
                 f"openvino sees no {self.options.device} device (has {', '.join(core.available_devices)})"

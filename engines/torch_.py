@@ -47,6 +47,9 @@ class TorchEngine:
         if self.options.device.startswith("cuda") and not torch.cuda.is_available():
             raise EngineUnavailableError("torch: CUDA requested but this PyTorch build sees no GPU")
         if not isinstance(model, VDSR):
+            if Path(model).suffix == ".onnx":
+                raise EngineUnavailableError("torch: runs .safetensors checkpoints; an .onnx file needs onnxruntime "
+                                             "or openvino")
             model, _ = load_checkpoint(model)
         self.device = self._pick_device(model)
         self.model = model.eval().to(self.device, memory_format=torch.channels_last)

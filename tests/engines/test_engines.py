@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import faulthandler
+import gc
 import importlib.util
+import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +17,7 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
-from engines import ENGINES, PREFERENCE, auto_order, create_engine
+from engines import ENGINES, PREFERENCE, _fastest, create_engine, gpu_backends
 from engines._onnx_cache import EngineFileError, EngineMismatchError, onnx_for
 from engines.onnxruntime_ import OnnxRuntimeEngine
 from engines.openvino_ import OpenVinoEngine, OpenVinoOptions
@@ -158,15 +163,123 @@ def test_tensorrt_unavailable_is_clear_and_auto_skips_it(tmp_path: Path, tiny_mo
     assert engine.name != "tensorrt"
 
 
+class _SignalStack(ctypes.Structure):
+    _fields_ = [("ss_sp", ctypes.c_void_p), ("ss_flags", ctypes.c_int), ("ss_size", ctypes.c_size_t)]
+
+
+def _signal_stack() -> tuple[int | None, int, int]:
+    stack = _SignalStack()
+    assert ctypes.CDLL(None).sigaltstack(None, ctypes.byref(stack)) == 0
+    return stack.ss_sp, stack.ss_flags, stack.ss_size
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sigaltstack is POSIX")
+def test_openvino_engines_freed_out_of_order_leave_the_signal_stack_alone(tiny_checkpoint: Path) -> None:
+    """OpenVINO 2026.4 alone leaves the thread's signal stack pointing at a freed model's after
+    this sequence; the next Python signal handler then crashed the test run (SIGSEGV) or
+    corrupted arrays. The engine puts the stack back."""
+    faulthandler.enable()  # as under pytest: an alternate signal stack is in place
+    before = _signal_stack()
+    first = OpenVinoEngine(tiny_checkpoint)
+    second = OpenVinoEngine(tiny_checkpoint)
+    plane = np.zeros((1, 1, 16, 16), np.float32)
+    first(plane), second(plane)
+    del first
+    gc.collect()
+    del second
+    gc.collect()
+    assert _signal_stack() == before
+
+
 def test_auto_puts_gpu_backends_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    for cls in PREFERENCE:  # this machine as it is: a CPU-only box keeps the measured CPU order
+    for cls in PREFERENCE:  # a CPU-only box: no backend is tried before the CPU ones are measured
         monkeypatch.setattr(cls, "uses_gpu", classmethod(lambda c: False))
-    assert auto_order() == list(PREFERENCE)
+    assert gpu_backends() == []
     # A GPU box with CUDA PyTorch but neither TensorRT nor onnxruntime-gpu: PyTorch on CUDA
-    # must come before OpenVINO on the CPU.
+    # is taken before any CPU backend is built or measured.
     monkeypatch.setattr(TorchEngine, "uses_gpu", classmethod(lambda c: True))
-    order = auto_order()
-    assert order[0] is TorchEngine and order[1:] == [c for c in PREFERENCE if c is not TorchEngine]
+    assert gpu_backends() == [TorchEngine]
+
+
+def test_auto_on_a_cpu_measures_the_backends_and_remembers_the_fastest(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for cls in PREFERENCE:
+        monkeypatch.setattr(cls, "uses_gpu", classmethod(lambda c: False))
+    monkeypatch.setenv("VDSR_CACHE_DIR", str(tmp_path))
+    create_engine.cache_clear()
+    engine = create_engine("auto", tiny_checkpoint)
+    entry = next(iter(json.loads(_fastest.cache_file().read_text()).values()))
+    assert engine.name == entry["engine"] == min(entry["ms"], key=entry["ms"].get)
+    assert set(entry["ms"]) == {"openvino", "onnxruntime", "torch"}  # tensorrt cannot build here
+    built = []
+    monkeypatch.setattr(_fastest, "probe_seconds", lambda e: pytest.fail("measured again despite the cache"))
+    for cls in PREFERENCE:
+        monkeypatch.setattr(cls, "__init__", _recording_init(cls.__init__, built))
+    create_engine.cache_clear()
+    assert create_engine("auto", tiny_checkpoint).name == entry["engine"]
+    assert [type(e).name for e in built] == [entry["engine"]]  # the cached pick alone is built
+    create_engine.cache_clear()
+
+
+def _recording_init(init, built: list):
+    def wrapper(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        built.append(self)
+    return wrapper
+
+
+class _FakeEngine:
+    """A backend whose probe time is set by the test, so the choice is checked without timing anything."""
+
+    name = "fake"
+    seconds = 0.0
+    closed: list[str] = []
+
+    def __init__(self, checkpoint: Path) -> None:
+        pass
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        return y
+
+    def close(self) -> None:
+        _FakeEngine.closed.append(self.name)
+
+
+def _fake(name: str, seconds: float | None) -> type:
+    def init(self, checkpoint: Path) -> None:
+        if seconds is None:
+            raise EngineUnavailableError(f"{name}: not installed")
+    return type(name, (_FakeEngine,), {"name": name, "seconds": seconds, "__init__": init})
+
+
+def test_fastest_engine_picks_by_measurement_and_closes_the_rest(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VDSR_CACHE_DIR", str(tmp_path))
+    _FakeEngine.closed = []
+    candidates = [_fake("slow", 0.3), _fake("missing", None), _fake("quick", 0.1), _fake("middle", 0.2)]
+    reasons: list[str] = []
+    best = _fastest.fastest_engine(candidates, tmp_path / "m", model_key="m", reasons=reasons,
+                                   measure=lambda e: e.seconds)
+    assert best.name == "quick"
+    assert sorted(_FakeEngine.closed) == ["middle", "slow"]
+    assert reasons == ["missing: missing: not installed"]
+    # A cached pick that no longer builds is measured again, not trusted.
+    candidates[2] = _fake("quick", None)
+    again = _fastest.fastest_engine(candidates, tmp_path / "m", model_key="m", reasons=[], measure=lambda e: e.seconds)
+    assert again.name == "middle"
+    assert _fastest.fastest_engine([_fake("missing", None)], tmp_path / "m", model_key="m", reasons=[]) is None
+
+
+def test_auto_takes_an_onnx_export(tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyTorch runs checkpoints only; auto still finds a backend for a VDSR .onnx export."""
+    monkeypatch.setenv("VDSR_CACHE_DIR", str(tmp_path))
+    exported = onnx_for(tiny_checkpoint, "test")
+    with pytest.raises(EngineUnavailableError, match="onnx"):
+        TorchEngine(exported)
+    create_engine.cache_clear()
+    assert create_engine("auto", exported).name in ONNX_ENGINES
+    create_engine.cache_clear()
 
 
 def test_torch_defaults_follow_the_device(tiny_checkpoint: Path) -> None:
