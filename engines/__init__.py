@@ -21,7 +21,7 @@ from engines.torch_ import TorchEngine
 from vdsr.checkpoint import read_model_config
 from vdsr.engine import ENGINES, Engine, EngineUnavailableError
 
-__all__ = ["ENGINES", "PREFERENCE", "gpu_backends", "create_engine"]
+__all__ = ["ENGINES", "PREFERENCE", "create_engine", "gpu_backends"]
 
 log = logging.getLogger(__name__)
 
