@@ -104,7 +104,7 @@ def _image_tab(scale: gr.Radio, factor: gr.Slider, model: gr.Dropdown, engine: g
             mode = _mode_radio("image-mode")
             ensemble = gr.Checkbox(
                 False, label="x8 self-ensemble", elem_id="image-ensemble",
-                info="average the 8 flips and rotations: about +0.2 dB on Set5, 8 times slower",
+                info="average the 8 flips and rotations: about +0.1 dB on Set5, 8 times slower",
             )
             upscale_btn = gr.Button("Upscale", variant="primary", elem_id="upscale-button")
             compare_btn = gr.Button("Compare with ground truth", variant="primary", visible=False,

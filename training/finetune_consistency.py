@@ -1,6 +1,6 @@
 """Fine-tune with a flip/rotation consistency term: teach one pass what the x8 self-ensemble knows.
 
-The x8 self-ensemble adds about 0.2 dB to the shipped VDSR-20 (docs/training.md), so
+The x8 self-ensemble added about 0.2 dB to the GPU-trained VDSR-20 (docs/training.md), so
 the network's outputs for an image and for its flipped or rotated copy disagree. Each
 step here runs a batch and one random non-identity flip/rotation of it through the
 network in one call. The loss is the mean L2 of both outputs (the second turned back)

@@ -117,7 +117,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-ENSEMBLE_HELP = "x8 self-ensemble: average the 8 flips/rotations; about +0.2 dB, 8x slower"
+ENSEMBLE_HELP = "x8 self-ensemble: average the 8 flips/rotations; about +0.1 dB, 8x slower"
 
 
 def build_parser() -> argparse.ArgumentParser:
