@@ -61,7 +61,7 @@ def consistency_losses(
     return 0.5 * (mse(plain, hr) + mse(turned, hr)), mse(plain, turned)
 
 
-def _set5_scores(model: VDSR, images: list, scales: list[int], with_ssim: bool) -> dict[str, dict[str, float]]:
+def _val_scores(model: VDSR, images: list, scales: list[int], with_ssim: bool) -> dict[str, dict[str, float]]:
     model.eval()
     engine = TorchEngine(model, TorchOptions(precision="fp32"))
     upscaler = Upscaler(engine, receptive_radius=model.config.receptive_radius)
@@ -122,7 +122,7 @@ def finetune(
         if step % cfg.val_every and step != stop:
             continue
         final = step == stop
-        scores = _set5_scores(model, val_images, list(cfg.val_scales), with_ssim=final)
+        scores = _val_scores(model, val_images, list(cfg.val_scales), with_ssim=final)
         seconds = time.perf_counter() - start
         with log_path.open("a", newline="") as f:
             csv.writer(f).writerow([step, f"{lr_now:.4g}", f"{fit_sum / count:.6g}", f"{cons_sum / count:.4g}",
