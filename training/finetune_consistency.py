@@ -26,15 +26,12 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from engines.torch_ import TorchEngine, TorchOptions
 from training.dataset import PatchBank, PatchStream
-from training.train import TrainConfig, learning_rate
-from vdsr.checkpoint import load_checkpoint, read_checkpoint_info, save_checkpoint
+from training.train import TrainConfig, learning_rate, validation_scores
+from vdsr.checkpoint import load_checkpoint, save_checkpoint
 from vdsr.cpu import machine_summary
 from vdsr.data import data_dir, load_rgb_folder
-from vdsr.evaluate import evaluate
 from vdsr.models import VDSR
-from vdsr.pipeline import Upscaler
 
 __all__ = ["consistency_losses", "finetune", "main"]
 
@@ -62,11 +59,7 @@ def consistency_losses(
 
 
 def _val_scores(model: VDSR, images: list, scales: list[int], with_ssim: bool) -> dict[str, dict[str, float]]:
-    model.eval()
-    engine = TorchEngine(model, TorchOptions(precision="fp32"))
-    upscaler = Upscaler(engine, receptive_radius=model.config.receptive_radius)
-    scores = evaluate({"model": upscaler}, images, scales, with_ssim=with_ssim)
-    model.train()
+    scores = validation_scores(model, images, scales, with_ssim=with_ssim)
     result = {"psnr": {str(s.scale): round(s.psnr, 4) for s in scores}}
     if with_ssim:
         result["ssim"] = {str(s.scale): round(s.ssim, 4) for s in scores}
@@ -131,7 +124,7 @@ def finetune(
         bar.write(f"step {step}: " + ", ".join(f"x{s} {p:.4f} dB" for s, p in scores["psnr"].items()))
         evaluation = {**scores, "set": cfg.val_set, "step": step, "date": datetime.now(timezone.utc).isoformat(),
                       "engine": "torch fp32 on the CPU (the code of python -m vdsr evaluate)"}
-        save_checkpoint(out, model, scales=list(read_checkpoint_info(init_from).scales),
+        save_checkpoint(out, model, scales=list(base.scales),
                         training={**recipe, "step": step, "seconds": round(seconds)}, evaluation=evaluation)
     bar.close()
     return out

@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,7 +33,7 @@ from vdsr.checkpoint import load_checkpoint, save_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.cpu import cpu_has_native_bf16, machine_summary
 from vdsr.data import data_dir, load_rgb_folder
-from vdsr.evaluate import evaluate
+from vdsr.evaluate import Score, evaluate
 from vdsr.models import VDSR, build_model
 from vdsr.pipeline import Upscaler
 
@@ -110,13 +111,19 @@ def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     raise ValueError(f"optimizer must be adam or sgd, got {cfg.optimizer!r}")
 
 
-def validate(model: VDSR, images: list[tuple[str, np.ndarray]], scales: tuple[int, ...]) -> dict[int, float]:
-    """Set5 PSNR per scale, through the same pipeline users run."""
+def validation_scores(model: VDSR, images: list[tuple[str, np.ndarray]], scales: Sequence[int], *,
+                      with_ssim: bool = False) -> list[Score]:
+    """Scores per scale through the same pipeline users run, in fp32; the model is left in train mode."""
     model.eval()
     upscaler = Upscaler(TorchEngine(model, EVAL_OPTIONS), receptive_radius=model.config.receptive_radius)
-    scores = evaluate({"model": upscaler}, images, scales, with_ssim=False)
+    scores = evaluate({"model": upscaler}, images, scales, with_ssim=with_ssim)
     model.train()
-    return {s.scale: s.psnr for s in scores}
+    return scores
+
+
+def validate(model: VDSR, images: list[tuple[str, np.ndarray]], scales: tuple[int, ...]) -> dict[int, float]:
+    """Set5 PSNR per scale, through the same pipeline users run."""
+    return {s.scale: s.psnr for s in validation_scores(model, images, scales)}
 
 
 def _setup_distributed() -> tuple[int, int, torch.device]:
