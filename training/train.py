@@ -1,8 +1,8 @@
 """Train one VDSR variant: ``python -m training.train --arch plain --repeats 18 ...``.
 
-Resumes from ``<out>/state.pt`` when present, logs loss and Set5 PSNR to
-``<out>/log.csv``, writes safetensors checkpoints (``last`` and ``best``) and a
-loss/PSNR plot. Runs under ``torchrun`` with DistributedDataParallel (gloo on
+Resumes from ``<out>/state.pt`` when present (``--stop`` ends a run early, to go on
+later), logs loss and Set5 PSNR to ``<out>/log.csv``, writes safetensors checkpoints
+(``last`` and ``best``) and a loss/PSNR plot. Runs under ``torchrun`` with DistributedDataParallel (gloo on
 CPU, nccl on CUDA); rank 0 does all writing.
 """
 
@@ -28,6 +28,7 @@ from torch import nn
 from tqdm import tqdm
 
 from engines.torch_ import TorchEngine, TorchOptions
+from training.consistency import consistency_losses, step_transform
 from training.dataset import PatchBank, PatchStream
 from vdsr.checkpoint import load_checkpoint, save_checkpoint
 from vdsr.config import ModelConfig
@@ -72,6 +73,7 @@ class TrainConfig:
     train_set: str = "T91"
     val_set: str = "Set5"
     init_from: str = ""  # fine-tuning: start from this checkpoint's weights (a resumed run ignores it)
+    consistency: float = 0.0  # weight of the flip/rotation consistency term (training/consistency.py); 0: off
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -121,11 +123,6 @@ def validation_scores(model: VDSR, images: list[tuple[str, np.ndarray]], scales:
     return scores
 
 
-def validate(model: VDSR, images: list[tuple[str, np.ndarray]], scales: tuple[int, ...]) -> dict[int, float]:
-    """Set5 PSNR per scale, through the same pipeline users run."""
-    return {s.scale: s.psnr for s in validation_scores(model, images, scales)}
-
-
 def _setup_distributed() -> tuple[int, int, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1:
@@ -146,8 +143,8 @@ def default_workers(device: torch.device) -> int:
 
 
 def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bool = True,
-          workers: int | None = None) -> Path:
-    """Run (or resume) training; returns the path of the last checkpoint.
+          workers: int | None = None, stop: int | None = None) -> Path:
+    """Run (or resume) training up to step ``stop`` (default: the end); returns the last checkpoint's path.
 
     ``workers`` sets the DataLoader processes that sample patches (default: :func:`default_workers`);
     the data of every step are the same whatever it is.
@@ -189,13 +186,15 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
     if rank == 0:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-    bar = tqdm(total=cfg.iterations, initial=step, disable=rank != 0 or not show_progress, dynamic_ncols=True)
+    stop = cfg.iterations if stop is None else min(stop, cfg.iterations)
+    bar = tqdm(total=stop, initial=step, disable=rank != 0 or not show_progress, dynamic_ncols=True)
     model.train()
-    stream = PatchStream(bank, per_rank_batch, seed=cfg.seed, rank=rank, start=step, stop=cfg.iterations)
+    stream = PatchStream(bank, per_rank_batch, seed=cfg.seed, rank=rank, start=step, stop=stop)
     workers = default_workers(device) if workers is None else workers
     loader = torch.utils.data.DataLoader(stream, batch_size=None, num_workers=workers,
                                          pin_memory=device.type == "cuda", prefetch_factor=4 if workers else None)
-    running, running_steps, t0 = torch.zeros((), device=device), 0, time.perf_counter()
+    running, running_cons = torch.zeros((), device=device), torch.zeros((), device=device)
+    running_steps, t0 = 0, time.perf_counter()
     for lr_cpu, hr_cpu in loader:
         lr_in = lr_cpu.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         hr = hr_cpu.to(device, non_blocking=True)
@@ -203,10 +202,13 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
         for group in optimizer.param_groups:
             group["lr"] = lr_now
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            sr = net(lr_in)
-        loss = loss_fn(sr.float(), hr)
+            if cfg.consistency:
+                loss, cons = consistency_losses(net, lr_in, hr, *step_transform(cfg.seed, rank, step), loss_fn)
+                running_cons += cons.detach()
+            else:
+                loss, cons = loss_fn(net(lr_in).float(), hr), 0.0
         optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
+        scaler.scale(loss + cfg.consistency * cons).backward()
         scaler.unscale_(optimizer)
         if cfg.clip_grad_norm > 0:
             # SGD: the paper's adjustable clipping, theta / lr; Adam: a plain norm bound.
@@ -220,23 +222,30 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
         bar.update(1)
         if step % 50 == 0:
             bar.set_postfix(loss=f"{running.item() / running_steps:.4f}", lr=f"{lr_now:.2e}")
-        if rank == 0 and (step % cfg.val_every == 0 or step == cfg.iterations):
+        if rank == 0 and (step % cfg.val_every == 0 or step == stop):
             elapsed += time.perf_counter() - t0
-            psnrs = validate(model, val_images, cfg.val_scales)
+            scores = validation_scores(model, val_images, cfg.val_scales, with_ssim=True)
+            psnrs = {s.scale: s.psnr for s in scores}
             mean_psnr = float(np.mean(list(psnrs.values())))
             new_file = not log_path.exists()
             with log_path.open("a", newline="") as f:
                 writer = csv.writer(f)
+                extra = ["consistency"] if cfg.consistency else []
                 if new_file:
-                    writer.writerow(["step", "loss", "lr", "seconds", *[f"psnr_x{s}" for s in cfg.val_scales]])
+                    writer.writerow(["step", "loss", "lr", "seconds", *[f"psnr_x{s}" for s in cfg.val_scales],
+                                     *extra])
                 mean_loss = running.item() / max(1, running_steps)
+                mean_cons = [f"{running_cons.item() / max(1, running_steps):.4g}"] if extra else []
                 writer.writerow([step, f"{mean_loss:.6f}", f"{lr_now:.3e}", f"{elapsed:.0f}",
-                                 *[f"{psnrs[s]:.4f}" for s in cfg.val_scales]])
+                                 *[f"{psnrs[s]:.4f}" for s in cfg.val_scales], *mean_cons])
             running.zero_()
+            running_cons.zero_()
             running_steps = 0
             evaluation = {
-                "set": cfg.val_set, "step": step, "psnr": {str(k): round(v, 4) for k, v in psnrs.items()},
+                "set": cfg.val_set, "step": step, "psnr": {str(s.scale): round(s.psnr, 4) for s in scores},
+                "ssim": {str(s.scale): round(s.ssim, 4) for s in scores},
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "engine": "torch fp32 (the code of python -m vdsr evaluate)",
             }
             improved = mean_psnr > best
             best = max(best, mean_psnr)
@@ -299,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, help="datasets root (default $VDSR_DATA_DIR or ../shared/data)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--workers", type=int, help="patch-sampling processes (default: 8 on a GPU, 0 on a CPU)")
+    p.add_argument("--stop", type=int, help="end this invocation at this step (the schedule still spans --iterations)")
     for f in fields(TrainConfig):
         if f.name == "extra":
             continue
@@ -324,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
             values[key] = tuple(values[key])
     cfg = TrainConfig(**values)
     out = args.out or Path("runs") / ModelConfig(arch=cfg.arch, repeats=cfg.repeats, channels=cfg.channels).name
-    path = train(cfg, out, data_dir(args.data_dir), show_progress=not args.quiet, workers=args.workers)
+    path = train(cfg, out, data_dir(args.data_dir), show_progress=not args.quiet, workers=args.workers,
+                 stop=args.stop)
     print(f"checkpoint: {path}")  # noqa: T201 - CLI output
     return 0
 

@@ -49,6 +49,20 @@ def test_resume_continues_from_the_saved_step(small_data: Path, tmp_path: Path) 
     assert (out / "training.png").stat().st_size > 0
 
 
+def test_a_consistency_run_stops_early_and_resumes(small_data: Path, tmp_path: Path) -> None:
+    out, cfg = tmp_path / "run", TrainConfig(**QUICK, iterations=6, val_every=2, consistency=2.0)
+    train(cfg, out, small_data, show_progress=False, stop=4)
+    assert torch.load(out / "state.pt", weights_only=True)["step"] == 4
+    train(cfg, out, small_data, show_progress=False)
+    with (out / "log.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == [2, 4, 6]
+    assert all(float(r["consistency"]) > 0 for r in rows)
+    _, info = load_checkpoint(out / "last.safetensors")
+    assert info.training["config"]["consistency"] == 2.0 and info.training["step"] == 6
+    assert set(info.evaluation["psnr"]) == set(info.evaluation["ssim"]) == {"2"}
+
+
 def test_learning_rate_schedule() -> None:
     cfg = TrainConfig(lr=1e-3, warmup=10, iterations=110, min_lr=0.0)
     assert learning_rate(cfg, 0) == 1e-4
