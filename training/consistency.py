@@ -5,6 +5,8 @@ network's outputs for an image and for its flipped or rotated copy disagree. Wit
 consistency weight, each training step runs the batch and one non-identity flip/rotation
 of it through the network in one call; the loss is the mean of both outputs' losses (the
 second turned back) against the ground truth, plus the weight times the L2 between them.
+With a distillation weight, the target is instead partly the x8 self-ensemble of a frozen
+teacher (the weights the run started from), which is what one pass should learn to match.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["consistency_losses", "step_transform"]
+__all__ = ["consistency_losses", "ensemble_targets", "step_transform"]
 
 _DIMS = (2, 3)  # (H, W) of an (N, 1, H, W) batch
+_ALL_EIGHT = [(q, m) for q in range(4) for m in (False, True)]
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -44,3 +47,10 @@ def consistency_losses(model: nn.Module, lr: torch.Tensor, hr: torch.Tensor, qua
     both = model(torch.cat([lr, _turn(lr, quarter_turns, mirrored)])).float()
     plain, turned = both[: len(lr)], _unturn(both[len(lr) :], quarter_turns, mirrored)
     return 0.5 * (loss_fn(plain, hr) + loss_fn(turned, hr)), nn.functional.mse_loss(plain, turned)
+
+
+@torch.no_grad()
+def ensemble_targets(teacher: nn.Module, lr: torch.Tensor) -> torch.Tensor:
+    """``teacher``'s x8 self-ensemble of a batch, in fp32: the 8 flips/rotations in one call, turned back, averaged."""
+    outs = teacher(torch.cat([_turn(lr, q, m) for q, m in _ALL_EIGHT])).float().chunk(len(_ALL_EIGHT))
+    return torch.stack([_unturn(out, q, m) for out, (q, m) in zip(outs, _ALL_EIGHT, strict=True)]).mean(0)

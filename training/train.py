@@ -28,7 +28,7 @@ from torch import nn
 from tqdm import tqdm
 
 from engines.torch_ import TorchEngine, TorchOptions
-from training.consistency import consistency_losses, step_transform
+from training.consistency import consistency_losses, ensemble_targets, step_transform
 from training.dataset import PatchBank, PatchStream
 from vdsr.checkpoint import load_checkpoint, save_checkpoint
 from vdsr.config import ModelConfig
@@ -74,6 +74,7 @@ class TrainConfig:
     val_set: str = "Set5"
     init_from: str = ""  # fine-tuning: start from this checkpoint's weights (a resumed run ignores it)
     consistency: float = 0.0  # weight of the flip/rotation consistency term (training/consistency.py); 0: off
+    distill: float = 0.0  # share of the loss that targets init_from's x8 self-ensemble, not the ground truth; 0: off
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -123,6 +124,23 @@ def validation_scores(model: VDSR, images: list[tuple[str, np.ndarray]], scales:
     return scores
 
 
+def _init_model(cfg: TrainConfig, model_cfg: ModelConfig) -> VDSR:
+    """The ``init_from`` network, checked to be the architecture this run trains."""
+    model, info = load_checkpoint(cfg.init_from)
+    if info.config != model_cfg:
+        raise ValueError(f"--init-from {cfg.init_from} is {info.config.name}, but this run trains {model_cfg.name}")
+    return model
+
+
+def _ensemble_teacher(cfg: TrainConfig, model_cfg: ModelConfig, device: torch.device) -> VDSR | None:
+    """The frozen ``init_from`` network whose x8 self-ensemble ``distill`` targets (None when off)."""
+    if not cfg.distill:
+        return None
+    if not cfg.init_from or cfg.consistency:
+        raise ValueError("distill needs init_from (the teacher) and no consistency term")
+    return _init_model(cfg, model_cfg).to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
+
+
 def _setup_distributed() -> tuple[int, int, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1:
@@ -166,10 +184,8 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
         if rank == 0:
             log.info("resumed %s at step %d", out_dir, step)
     elif cfg.init_from:
-        start, info = load_checkpoint(cfg.init_from)
-        if info.config != model_cfg:
-            raise ValueError(f"--init-from {cfg.init_from} is {info.config.name}, but this run trains {model_cfg.name}")
-        model.load_state_dict(start.state_dict())
+        model.load_state_dict(_init_model(cfg, model_cfg).state_dict())
+    teacher = _ensemble_teacher(cfg, model_cfg, device)
     net: nn.Module = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     autocast_dtype = resolve_precision(cfg.precision, device)
     scaler = torch.amp.GradScaler(device.type, enabled=autocast_dtype == torch.float16)
@@ -206,7 +222,11 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
                 loss, cons = consistency_losses(net, lr_in, hr, *step_transform(cfg.seed, rank, step), loss_fn)
                 running_cons += cons.detach()
             else:
-                loss, cons = loss_fn(net(lr_in).float(), hr), 0.0
+                sr, cons = net(lr_in).float(), 0.0
+                loss = loss_fn(sr, hr)
+                if teacher is not None:
+                    target = ensemble_targets(teacher, lr_in)
+                    loss = (1 - cfg.distill) * loss + cfg.distill * nn.functional.mse_loss(sr, target)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss + cfg.consistency * cons).backward()
         scaler.unscale_(optimizer)

@@ -1,7 +1,7 @@
 import torch
 from torch import nn
 
-from training.consistency import consistency_losses, step_transform
+from training.consistency import consistency_losses, ensemble_targets, step_transform
 
 
 def test_consistency_is_zero_only_for_an_equivariant_network(tiny_model) -> None:
@@ -24,3 +24,17 @@ def test_each_step_has_a_fixed_non_identity_transform() -> None:
     assert drawn == [step_transform(0, 0, step) for step in range(200)]  # resuming repeats them
     assert set(drawn) == {(q, m) for q in (1, 2, 3) for m in (False, True)}  # all 6, never the identity
     assert drawn != [step_transform(1, 0, step) for step in range(200)]
+
+
+def test_ensemble_targets_average_the_eight_turned_back_passes(tiny_model) -> None:
+    teacher, lr = tiny_model(), torch.rand(2, 1, 10, 10)
+    assert torch.allclose(ensemble_targets(nn.Identity(), lr), lr)
+    by_hand = torch.zeros_like(lr)
+    for q in range(4):
+        for mirrored in (False, True):
+            view = torch.rot90(lr, q, dims=(2, 3))
+            view = torch.flip(view, dims=(3,)) if mirrored else view
+            out = teacher(view)
+            out = torch.flip(out, dims=(3,)) if mirrored else out
+            by_hand += torch.rot90(out, -q, dims=(2, 3)) / 8
+    assert torch.allclose(ensemble_targets(teacher, lr), by_hand, atol=1e-6)

@@ -63,6 +63,17 @@ def test_a_consistency_run_stops_early_and_resumes(small_data: Path, tmp_path: P
     assert set(info.evaluation["psnr"]) == set(info.evaluation["ssim"]) == {"2"}
 
 
+def test_distillation_needs_a_teacher_and_trains_towards_its_ensemble(tiny_checkpoint: Path, small_data: Path,
+                                                                   tmp_path: Path) -> None:
+    cfg = {**QUICK, "repeats": 2, "channels": 8, "iterations": 2, "val_every": 2, "distill": 0.5}
+    with pytest.raises(ValueError, match="distill needs init_from"):
+        train(TrainConfig(**cfg), tmp_path / "none", small_data, show_progress=False)
+    out = tmp_path / "run"
+    train(TrainConfig(**cfg, init_from=str(tiny_checkpoint)), out, small_data, show_progress=False)
+    _, info = load_checkpoint(out / "last.safetensors")
+    assert info.training["config"]["distill"] == 0.5 and info.training["step"] == 2
+
+
 def test_learning_rate_schedule() -> None:
     cfg = TrainConfig(lr=1e-3, warmup=10, iterations=110, min_lr=0.0)
     assert learning_rate(cfg, 0) == 1e-4
