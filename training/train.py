@@ -1,9 +1,9 @@
 """Train one VDSR variant: ``python -m training.train --arch plain --repeats 18 ...``.
 
-Resumes from ``<out>/state.pt`` when present (``--stop`` ends a run early, to go on
-later), logs loss and Set5 PSNR to ``<out>/log.csv``, writes safetensors checkpoints
-(``last`` and ``best``) and a loss/PSNR plot. Runs under ``torchrun`` with DistributedDataParallel (gloo on
-CPU, nccl on CUDA); rank 0 does all writing.
+Resumes from ``<out>/state.pt`` when present (``--stop`` ends a run early, to go
+on later), logs loss and Set5 PSNR to ``<out>/log.csv``, writes safetensors
+checkpoints (``last`` and ``best``) and a loss/PSNR plot. Runs under ``torchrun``
+with DistributedDataParallel (gloo on CPU, nccl on CUDA); rank 0 does all writing.
 """
 
 from __future__ import annotations
@@ -141,6 +141,18 @@ def _ensemble_teacher(cfg: TrainConfig, model_cfg: ModelConfig, device: torch.de
     return _init_model(cfg, model_cfg).to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
 
 
+def _objective(cfg: TrainConfig, net: nn.Module, teacher: VDSR | None, loss_fn: nn.Module, lr_in: torch.Tensor,
+               hr: torch.Tensor, rank: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(fit loss, consistency L2) of one batch, in fp32; the consistency is 0 unless ``cfg.consistency``."""
+    if cfg.consistency:
+        return consistency_losses(net, lr_in, hr, *step_transform(cfg.seed, rank, step), loss_fn)
+    sr = net(lr_in).float()
+    loss = loss_fn(sr, hr)
+    if teacher is not None:
+        loss = (1 - cfg.distill) * loss + cfg.distill * nn.functional.mse_loss(sr, ensemble_targets(teacher, lr_in))
+    return loss, torch.zeros((), device=sr.device)
+
+
 def _setup_distributed() -> tuple[int, int, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1:
@@ -218,15 +230,8 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
         for group in optimizer.param_groups:
             group["lr"] = lr_now
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            if cfg.consistency:
-                loss, cons = consistency_losses(net, lr_in, hr, *step_transform(cfg.seed, rank, step), loss_fn)
-                running_cons += cons.detach()
-            else:
-                sr, cons = net(lr_in).float(), 0.0
-                loss = loss_fn(sr, hr)
-                if teacher is not None:
-                    target = ensemble_targets(teacher, lr_in)
-                    loss = (1 - cfg.distill) * loss + cfg.distill * nn.functional.mse_loss(sr, target)
+            loss, cons = _objective(cfg, net, teacher, loss_fn, lr_in, hr, rank, step)
+        running_cons += cons.detach()
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss + cfg.consistency * cons).backward()
         scaler.unscale_(optimizer)
