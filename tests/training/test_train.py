@@ -9,8 +9,9 @@ import pytest
 import torch
 from torch import nn
 
+from training.consistency import ensemble_targets
 from training.dataset import PatchBank
-from training.train import TrainConfig, learning_rate, resolve_precision, train
+from training.train import TrainConfig, _objective, learning_rate, resolve_precision, train
 from vdsr.checkpoint import load_checkpoint, save_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.models import build_model
@@ -63,8 +64,8 @@ def test_a_consistency_run_stops_early_and_resumes(small_data: Path, tmp_path: P
     assert set(info.evaluation["psnr"]) == set(info.evaluation["ssim"]) == {"2"}
 
 
-def test_distillation_needs_a_teacher_and_trains_towards_its_ensemble(tiny_checkpoint: Path, small_data: Path,
-                                                                   tmp_path: Path) -> None:
+def test_distillation_needs_a_teacher_and_records_its_share(tiny_checkpoint: Path, small_data: Path,
+                                                           tmp_path: Path) -> None:
     cfg = {**QUICK, "repeats": 2, "channels": 8, "iterations": 2, "val_every": 2, "distill": 0.5}
     with pytest.raises(ValueError, match="distill needs init_from"):
         train(TrainConfig(**cfg), tmp_path / "none", small_data, show_progress=False)
@@ -72,6 +73,15 @@ def test_distillation_needs_a_teacher_and_trains_towards_its_ensemble(tiny_check
     train(TrainConfig(**cfg, init_from=str(tiny_checkpoint)), out, small_data, show_progress=False)
     _, info = load_checkpoint(out / "last.safetensors")
     assert info.training["config"]["distill"] == 0.5 and info.training["step"] == 2
+
+
+def test_the_distillation_loss_mixes_ground_truth_and_the_teachers_ensemble(tiny_model) -> None:
+    student, teacher = tiny_model(seed=1).train(), tiny_model(seed=2)
+    lr, hr = torch.rand(2, 1, 12, 12), torch.rand(2, 1, 12, 12)
+    loss, cons = _objective(TrainConfig(distill=0.25), student, teacher, nn.MSELoss(), lr, hr, 0, 0)
+    sr, target = student(lr), ensemble_targets(teacher, lr)
+    expected = 0.75 * nn.functional.mse_loss(sr, hr) + 0.25 * nn.functional.mse_loss(sr, target)
+    assert torch.isclose(loss, expected) and cons.item() == 0.0
 
 
 def test_learning_rate_schedule() -> None:
