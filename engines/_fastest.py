@@ -92,12 +92,14 @@ def fastest_engine(
     measure = measure or probe_seconds
     key = _cache_key(model_key, [cls.name for cls in candidates])
     cached = _read_cache().get(key, {}).get("engine")
-    for cls in candidates:
-        if cls.name == cached:
-            try:
-                return cls(checkpoint)
-            except EngineUnavailableError as exc:  # the runtime changed since: measure again
-                log.info("cached engine %s no longer builds (%s); measuring again", cached, exc)
+    cached_cls = next((cls for cls in candidates if cls.name == cached), None)
+    if cached_cls is not None:
+        try:
+            return cached_cls(checkpoint)
+        except EngineUnavailableError as exc:  # the runtime changed since: measure the others
+            log.info("cached engine %s no longer builds (%s); measuring again", cached, exc)
+            reasons.append(f"{cached_cls.name}: {exc}")
+            candidates = [cls for cls in candidates if cls is not cached_cls]
     engines = []
     for cls in candidates:
         try:

@@ -264,10 +264,13 @@ def test_fastest_engine_picks_by_measurement_and_closes_the_rest(tmp_path: Path,
     assert best.name == "quick"
     assert sorted(_FakeEngine.closed) == ["middle", "slow"]
     assert reasons == ["missing: missing: not installed"]
-    # A cached pick that no longer builds is measured again, not trusted.
+    # A cached pick that no longer builds is measured again, not trusted, and is tried once only.
     candidates[2] = _fake("quick", None)
-    again = _fastest.fastest_engine(candidates, tmp_path / "m", model_key="m", reasons=[], measure=lambda e: e.seconds)
+    reasons = []
+    again = _fastest.fastest_engine(candidates, tmp_path / "m", model_key="m", reasons=reasons,
+                                    measure=lambda e: e.seconds)
     assert again.name == "middle"
+    assert reasons == ["quick: quick: not installed", "missing: missing: not installed"]
     assert _fastest.fastest_engine([_fake("missing", None)], tmp_path / "m", model_key="m", reasons=[]) is None
 
 
