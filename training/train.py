@@ -261,7 +261,7 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
                                      *extra])
                 mean_loss = running.item() / max(1, running_steps)
                 mean_cons = [f"{running_cons.item() / max(1, running_steps):.4g}"] if extra else []
-                writer.writerow([step, f"{mean_loss:.6f}", f"{lr_now:.3e}", f"{elapsed:.0f}",
+                writer.writerow([step, f"{mean_loss:.6f}", f"{lr_now:.3e}", f"{elapsed:.1f}",
                                  *[f"{psnrs[s]:.4f}" for s in cfg.val_scales], *mean_cons])
             running.zero_()
             running_cons.zero_()
