@@ -11,18 +11,16 @@ teacher (the weights the run started from), which is what one pass should learn 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import torch
 from torch import nn
+
+from training.losses import Loss
 
 __all__ = ["consistency_losses", "ensemble_targets", "step_transform"]
 
 _DIMS = (2, 3)  # (H, W) of an (N, 1, H, W) batch
 _ALL_EIGHT = [(q, m) for q in range(4) for m in (False, True)]
-
-Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def step_transform(seed: int, rank: int, step: int) -> tuple[int, bool]:

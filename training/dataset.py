@@ -99,7 +99,7 @@ class PatchBank:
 
 
 class PatchStream(IterableDataset):
-    """The batches of steps ``start .. stop-1`` for one rank, as (lr, hr) tensors.
+    """The batches of steps ``start .. stop-1`` for one rank, as (lr, hr, scales) tensors.
 
     Batch ``step`` is drawn with ``default_rng([seed, rank, step])``, so the data depend
     only on the step, never on how many loader workers there are or where a run resumed.
@@ -112,9 +112,9 @@ class PatchStream(IterableDataset):
         self.bank, self.batch_size = bank, batch_size
         self.seed, self.rank, self.start, self.stop = seed, rank, start, stop
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         info = get_worker_info()
         worker, workers = (info.id, info.num_workers) if info else (0, 1)
         for step in range(self.start + worker, self.stop, workers):
             batch = self.bank.sample(self.batch_size, np.random.default_rng([self.seed, self.rank, step]))
-            yield torch.from_numpy(batch.lr), torch.from_numpy(batch.hr)
+            yield torch.from_numpy(batch.lr), torch.from_numpy(batch.hr), torch.from_numpy(batch.scales)

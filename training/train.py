@@ -30,6 +30,7 @@ from tqdm import tqdm
 from engines.torch_ import TorchEngine, TorchOptions
 from training.consistency import consistency_losses, ensemble_targets, step_transform
 from training.dataset import PatchBank, PatchStream
+from training.losses import FIT_LOSSES, Loss
 from vdsr.checkpoint import load_checkpoint, save_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.cpu import cpu_has_native_bf16, machine_summary
@@ -65,7 +66,7 @@ class TrainConfig:
     warmup: int = 200
     step_every: int = 5000  # step schedule: divide lr by 10 every this many iterations
     min_lr: float = 1e-6
-    loss: str = "l1"  # l1 | l2
+    loss: str = "l1"  # l1 | l2 | l2-balanced (training/losses.py)
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
     val_every: int = 250
     val_scales: tuple[int, ...] = (2, 3, 4)
@@ -141,7 +142,7 @@ def _ensemble_teacher(cfg: TrainConfig, model_cfg: ModelConfig, device: torch.de
     return _init_model(cfg, model_cfg).to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
 
 
-def _objective(cfg: TrainConfig, net: nn.Module, teacher: VDSR | None, loss_fn: nn.Module, lr_in: torch.Tensor,
+def _objective(cfg: TrainConfig, net: nn.Module, teacher: VDSR | None, loss_fn: Loss, lr_in: torch.Tensor,
                hr: torch.Tensor, rank: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(fit loss, consistency L2) of one batch, in fp32; the consistency is 0 unless ``cfg.consistency``."""
     if cfg.consistency:
@@ -179,6 +180,8 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
     ``workers`` sets the DataLoader processes that sample patches (default: :func:`default_workers`);
     the data of every step are the same whatever it is.
     """
+    if cfg.loss not in FIT_LOSSES:
+        raise ValueError(f"unknown loss {cfg.loss!r}; choose from {sorted(FIT_LOSSES)}")
     rank, world, device = _setup_distributed()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # one patch shape all run long: let cuDNN pick its fastest kernels
@@ -203,7 +206,6 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
     scaler = torch.amp.GradScaler(device.type, enabled=autocast_dtype == torch.float16)
     bank = PatchBank(data_root / cfg.train_set, scales=cfg.scales, patch_size=cfg.patch_size)
     val_images = load_rgb_folder(data_root / cfg.val_set) if rank == 0 else []
-    loss_fn = nn.L1Loss() if cfg.loss == "l1" else nn.MSELoss()
     per_rank_batch = max(1, cfg.batch_size // world)
     provenance = {
         "config": asdict(cfg),
@@ -223,13 +225,14 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
                                          pin_memory=device.type == "cuda", prefetch_factor=4 if workers else None)
     running, running_cons = torch.zeros((), device=device), torch.zeros((), device=device)
     running_steps, t0 = 0, time.perf_counter()
-    for lr_cpu, hr_cpu in loader:
+    for lr_cpu, hr_cpu, scales in loader:
         lr_in = lr_cpu.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         hr = hr_cpu.to(device, non_blocking=True)
         lr_now = learning_rate(cfg, step)
         for group in optimizer.param_groups:
             group["lr"] = lr_now
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            loss_fn = FIT_LOSSES[cfg.loss](scales)
             loss, cons = _objective(cfg, net, teacher, loss_fn, lr_in, hr, rank, step)
         running_cons += cons.detach()
         optimizer.zero_grad(set_to_none=True)

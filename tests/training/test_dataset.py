@@ -36,7 +36,7 @@ def test_stream_gives_each_step_the_same_batch_whatever_the_workers(small_data: 
 
     def inputs(workers: int, start: int) -> list[torch.Tensor]:
         stream = PatchStream(bank, 4, seed=0, rank=0, start=start, stop=7)
-        return [lr for lr, _ in DataLoader(stream, batch_size=None, num_workers=workers)]
+        return [lr for lr, _, _ in DataLoader(stream, batch_size=None, num_workers=workers)]
 
     serial = inputs(0, 0)
     assert len(serial) == 7 and serial[0].shape == (4, 1, 24, 24)
