@@ -31,10 +31,10 @@ def scale_balanced_mse(scales: torch.Tensor) -> Loss:
 
     return loss
 
+
 # TrainConfig.loss -> factory taking a batch's per-patch scales (only l2-balanced looks at them)
 FIT_LOSSES: dict[str, Callable[[torch.Tensor], Loss]] = {
     "l1": lambda scales: nn.functional.l1_loss,
     "l2": lambda scales: nn.functional.mse_loss,
     "l2-balanced": scale_balanced_mse,
 }
-

@@ -231,8 +231,8 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
         lr_now = learning_rate(cfg, step)
         for group in optimizer.param_groups:
             group["lr"] = lr_now
+        loss_fn = FIT_LOSSES[cfg.loss](scales)
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            loss_fn = FIT_LOSSES[cfg.loss](scales)
             loss, cons = _objective(cfg, net, teacher, loss_fn, lr_in, hr, rank, step)
         running_cons += cons.detach()
         optimizer.zero_grad(set_to_none=True)
