@@ -11,6 +11,7 @@ from torch import nn
 
 from training.consistency import ensemble_targets
 from training.dataset import PatchBank
+from training.losses import FIT_LOSSES
 from training.train import TrainConfig, _objective, learning_rate, resolve_precision, train
 from vdsr.checkpoint import load_checkpoint, save_checkpoint
 from vdsr.config import ModelConfig
@@ -82,6 +83,17 @@ def test_the_distillation_loss_mixes_ground_truth_and_the_teachers_ensemble(tiny
     sr, target = student(lr), ensemble_targets(teacher, lr)
     expected = 0.75 * nn.functional.mse_loss(sr, hr) + 0.25 * nn.functional.mse_loss(sr, target)
     assert torch.isclose(loss, expected) and cons.item() == 0.0
+
+
+def test_train_takes_the_balanced_loss_and_refuses_unknown_names(small_data: Path, tmp_path: Path) -> None:
+    assert set(FIT_LOSSES) == {"l1", "l2", "l2-balanced"}
+    out = tmp_path / "run"
+    train(TrainConfig(**QUICK, iterations=2, val_every=2, loss="l2-balanced", consistency=1.0), out, small_data,
+          show_progress=False)
+    assert (out / "last.safetensors").exists()
+    with pytest.raises(ValueError, match="unknown loss 'l3'"):
+        train(TrainConfig(**QUICK, iterations=1, loss="l3"), tmp_path / "bad", small_data, show_progress=False)
+    assert not (tmp_path / "bad").exists()
 
 
 def test_learning_rate_schedule() -> None:
