@@ -21,7 +21,7 @@ from vdsr.checkpoint import load_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.cpu import machine_summary
 from vdsr.data import data_dir, load_rgb_folder
-from vdsr.evaluate import Score, evaluate, format_table
+from vdsr.evaluate import PAPER_SET5, Score, evaluate, format_table
 from vdsr.pipeline import Upscaler
 
 __all__ = ["main", "plan", "run_ablation"]
@@ -64,9 +64,10 @@ def write_report(scores: list[Score], base: TrainConfig, docs: Path) -> None:
     budget = (f"{base.iterations} iterations of batch {base.batch_size} ({base.patch_size}x{base.patch_size} "
               f"patches from {base.train_set}, scales {'/'.join(map(str, base.scales))} mixed), "
               f"{base.optimizer} lr {base.lr} with {base.schedule} decay, {base.loss} loss")
+    table = format_table(scores, paper=PAPER_SET5)
     text = (f"# Ablation: VDSR variants at an equal budget\n\nMeasured {date.today()} on {machine_summary()}.\n\n"
             f"Budget per variant: {budget}.\n\nSet5, PSNR dB / SSIM on Y, `scale` pixels shaved; inputs are "
-            f"bicubic downscales of the ground truth.\n\n{format_table(scores)}\n\n![PSNR gain](ablation.png)\n")
+            f"bicubic downscales of the ground truth.\n\n{table}\n\n![PSNR gain](ablation.png)\n")
     (docs / "ablation.md").write_text(text)
     methods = [m for m in dict.fromkeys(s.method for s in scores) if m != "bicubic"]
     scales = sorted({s.scale for s in scores})
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                        warmup=min(100, args.iterations // 10 + 1))
     scores = run_ablation(plan(args.depths, args.archs, args.all_depths), base, args.out, data_dir(args.data_dir),
                           args.scales, on_result=lambda so_far: write_report(so_far, base, args.docs))
-    print(format_table(scores))
+    print(format_table(scores, paper=PAPER_SET5))
     return 0
 
 

@@ -76,6 +76,7 @@ class TrainConfig:
     init_from: str = ""  # fine-tuning: start from this checkpoint's weights (a resumed run ignores it)
     consistency: float = 0.0  # weight of the flip/rotation consistency term (training/consistency.py); 0: off
     distill: float = 0.0  # share of the loss that targets init_from's x8 self-ensemble, not the ground truth; 0: off
+    loss_border: int = 0  # pixels of each patch edge left out of the loss: their context reaches the zero padding
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -144,13 +145,24 @@ def _ensemble_teacher(cfg: TrainConfig, model_cfg: ModelConfig, device: torch.de
 
 def _objective(cfg: TrainConfig, net: nn.Module, teacher: VDSR | None, loss_fn: Loss, lr_in: torch.Tensor,
                hr: torch.Tensor, rank: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(fit loss, consistency L2) of one batch, in fp32; the consistency is 0 unless ``cfg.consistency``."""
-    if cfg.consistency:
-        return consistency_losses(net, lr_in, hr, *step_transform(cfg.seed, rank, step), loss_fn)
-    sr = net(lr_in).float()
-    loss = loss_fn(sr, hr)
+    """(fit loss, consistency L2) of one batch, in fp32; the consistency is 0 unless ``cfg.consistency``.
+
+    With ``cfg.loss_border``, only each patch's centre counts: like a pixel inside an inference tile, it
+    sees real image context rather than the convolutions' zero padding.
+    """
+    border = cfg.loss_border
+
+    def centre(x: torch.Tensor) -> torch.Tensor:
+        return x[..., border:-border, border:-border] if border else x
+
+    if cfg.consistency:  # a square's centre crop commutes with its flips and rotations
+        return consistency_losses(lambda x: centre(net(x)), lr_in, centre(hr), *step_transform(cfg.seed, rank, step),
+                                  loss_fn)
+    sr = centre(net(lr_in).float())
+    loss = loss_fn(sr, centre(hr))
     if teacher is not None:
-        loss = (1 - cfg.distill) * loss + cfg.distill * nn.functional.mse_loss(sr, ensemble_targets(teacher, lr_in))
+        target = centre(ensemble_targets(teacher, lr_in))
+        loss = (1 - cfg.distill) * loss + cfg.distill * nn.functional.mse_loss(sr, target)
     return loss, torch.zeros((), device=sr.device)
 
 
@@ -182,6 +194,8 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
     """
     if cfg.loss not in FIT_LOSSES:
         raise ValueError(f"unknown loss {cfg.loss!r}; choose from {sorted(FIT_LOSSES)}")
+    if not 0 <= 2 * cfg.loss_border < cfg.patch_size:
+        raise ValueError(f"loss_border {cfg.loss_border} leaves nothing of a {cfg.patch_size}px patch to train on")
     rank, world, device = _setup_distributed()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # one patch shape all run long: let cuDNN pick its fastest kernels

@@ -16,7 +16,7 @@ from vdsr.checkpoint import CheckpointError, read_model_config
 from vdsr.data import data_dir, load_rgb_folder
 from vdsr.engine import EngineUnavailableError
 from vdsr.ensemble import SelfEnsemble
-from vdsr.evaluate import evaluate, format_table
+from vdsr.evaluate import PAPER_SET5, evaluate, format_table
 from vdsr.folders import upscale_folder
 from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.pipeline import InputError, Upscaler
@@ -109,7 +109,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             methods[f"{name} +x8"] = make_upscaler(model, args.engine, ensemble=True)
     scores = evaluate(methods, images, args.scales)
     print(f"{folder.name} ({len(images)} images): PSNR dB / SSIM on Y (BT.601), scale px shaved from each border")  # noqa: T201
-    print(format_table(scores))  # noqa: T201
+    print(format_table(scores, paper=PAPER_SET5 if folder.name == "Set5" else None))  # noqa: T201
     if args.json:
         rows = [{"method": s.method, "scale": s.scale, "psnr": s.psnr, "ssim": s.ssim, "per_image": s.per_image}
                 for s in scores]

@@ -61,8 +61,12 @@ def evaluate(
     return scores
 
 
-def format_table(scores: Sequence[Score]) -> str:
-    """A Markdown table: one row per method (and the paper's figures), PSNR/SSIM per scale."""
+def format_table(scores: Sequence[Score], *, paper: Mapping[int, tuple[float, float]] | None = None) -> str:
+    """A Markdown table: one row per method, PSNR/SSIM per scale.
+
+    ``paper`` (scale -> (bicubic, VDSR), e.g. :data:`PAPER_SET5`) adds the published figures as two
+    more rows when it has every scale; pass it only for the set those figures were measured on.
+    """
     scales = sorted({s.scale for s in scores})
     methods = list(dict.fromkeys(s.method for s in scores))
     by_key = {(s.method, s.scale): s for s in scores}
@@ -71,7 +75,7 @@ def format_table(scores: Sequence[Score]) -> str:
     for m in methods:
         cells = [f"{by_key[m, s].psnr:.2f} / {by_key[m, s].ssim:.4f}" if (m, s) in by_key else "" for s in scales]
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
-    if all(s in PAPER_SET5 for s in scales):
+    if paper is not None and all(s in paper for s in scales):
         for i, label in enumerate(("bicubic (paper)", "VDSR (paper)")):
-            lines.append(f"| {label} | " + " | ".join(f"{PAPER_SET5[s][i]:.2f}" for s in scales) + " |")
+            lines.append(f"| {label} | " + " | ".join(f"{paper[s][i]:.2f}" for s in scales) + " |")
     return "\n".join(lines)

@@ -96,6 +96,27 @@ def test_train_takes_the_balanced_loss_and_refuses_unknown_names(small_data: Pat
     assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.parametrize("consistency", [0.0, 2.0])
+def test_the_loss_border_leaves_the_patch_edges_out_of_both_terms(tiny_model, consistency: float) -> None:
+    net, lr = tiny_model(seed=1), torch.rand(2, 1, 12, 12)
+    hr = net(lr).detach()
+    hr[..., :3, :] += 1.0  # wrong only within 3 px of an edge
+    cfg = TrainConfig(loss_border=3, consistency=consistency)
+    fit, _ = _objective(cfg, net, None, nn.functional.mse_loss, lr, hr, 0, 0)
+    full_fit, _ = _objective(TrainConfig(consistency=consistency), net, None, nn.functional.mse_loss, lr, hr, 0, 0)
+    assert full_fit > fit + 0.1  # the edge error counts only without the border
+    if not consistency:  # (with it, the turned-back second pass of a random network differs from the first)
+        assert fit.item() == 0
+
+
+def test_a_loss_border_that_leaves_no_patch_is_refused(small_data: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="leaves nothing of a 24px patch"):
+        train(TrainConfig(**QUICK, iterations=1, loss_border=12), tmp_path / "bad", small_data, show_progress=False)
+    out = tmp_path / "run"
+    train(TrainConfig(**QUICK, iterations=2, val_every=2, loss_border=4), out, small_data, show_progress=False)
+    assert load_checkpoint(out / "last.safetensors")[1].training["config"]["loss_border"] == 4
+
+
 def test_learning_rate_schedule() -> None:
     cfg = TrainConfig(lr=1e-3, warmup=10, iterations=110, min_lr=0.0)
     assert learning_rate(cfg, 0) == 1e-4
