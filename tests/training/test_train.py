@@ -97,7 +97,7 @@ def test_train_takes_the_balanced_loss_and_refuses_unknown_names(small_data: Pat
 
 
 @pytest.mark.parametrize("consistency", [0.0, 2.0])
-def test_the_loss_border_leaves_the_patch_edges_out_of_both_terms(tiny_model, consistency: float) -> None:
+def test_the_loss_border_leaves_the_patch_edges_out_of_the_fit(tiny_model, consistency: float) -> None:
     net, lr = tiny_model(seed=1), torch.rand(2, 1, 12, 12)
     hr = net(lr).detach()
     hr[..., :3, :] += 1.0  # wrong only within 3 px of an edge
