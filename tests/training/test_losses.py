@@ -41,4 +41,3 @@ def test_one_scale_is_plain_mse() -> None:
     sr, hr, _ = _batch()
     same = torch.full((6,), 3)
     torch.testing.assert_close(scale_balanced_mse(same)(sr, hr), torch.nn.functional.mse_loss(sr, hr))
-
