@@ -26,7 +26,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +34,12 @@ import numpy as np
 
 from engines import ENGINES, create_engine
 from vdsr.checkpoint import CheckpointError, read_checkpoint_info
+from vdsr.degrade import protocol_pair
 from vdsr.engine import EngineUnavailableError
 from vdsr.ensemble import SelfEnsemble
 from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.metrics import psnr, ssim
 from vdsr.pipeline import InputError, UpscaleLimits, Upscaler, from_float, to_float
-from vdsr.resize import bicubic_degrade, imresize, modcrop
 from vdsr.video import VideoError, VideoInfo, probe_video, read_frames
 from vdsr.video import upscale_video as video_upscale
 from vdsr.weights import DEFAULT_MODEL, WEIGHTS_DIR, resolve_model, shipped_models
@@ -298,24 +297,11 @@ def _drop_alpha(img: np.ndarray) -> np.ndarray:
 
 
 def _degrade(img: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Ground truth -> (hr float [0, 1], lr uint8, exact scale) in the standard protocol.
-
-    Integer scales use :func:`vdsr.resize.bicubic_degrade`. A free factor is
-    taken as a fraction p/q (q <= 10) and the ground truth is cropped to a
-    multiple of p, so the low-resolution size is exact and restoring it by p/q
-    gives the ground-truth size back.
-    """
-    frac = Fraction(scale).limit_denominator(10)
-    p, q = frac.numerator, frac.denominator
-    hr = modcrop(to_float(_drop_alpha(img)), p)
-    h, w = hr.shape[:2]
-    if h // p * q < 8 or w // p * q < 8:
+    """Ground truth -> (hr float [0, 1], lr uint8, exact scale) in the core's evaluation protocol."""
+    hr, lr, exact = protocol_pair(_drop_alpha(img), scale)
+    if min(lr.shape[:2]) < 8:
         raise gr.Error(f"Image is too small for x{scale:g} compare mode: the low-resolution copy would be under 8 px.")
-    if q == 1:
-        lr = bicubic_degrade(hr, p)
-    else:
-        lr = np.clip(np.rint(imresize(hr, (h // p * q, w // p * q)) * 255.0), 0, 255) / 255.0
-    return hr, from_float(lr, np.dtype(np.uint8)), p / q
+    return hr, lr, exact
 
 
 def _metrics_rows(hr: np.ndarray, bicubic: np.ndarray, sr: np.ndarray, scale: float) -> list[list[Any]]:

@@ -41,11 +41,12 @@ from vdsr.checkpoint import read_checkpoint_info
 from vdsr.color import rgb_to_ycbcr
 from vdsr.cpu import cpu_flags, cpu_name, gpu_summary
 from vdsr.data import data_dir, load_rgb_folder
+from vdsr.degrade import low_resolution, modcrop
 from vdsr.engine import Engine, EngineUnavailableError
 from vdsr.evaluate import evaluate
 from vdsr.models import VDSR
 from vdsr.pipeline import UpscaleLimits, Upscaler, from_float, to_float
-from vdsr.resize import bicubic_degrade, imresize, modcrop, scaled_size
+from vdsr.resize import imresize, scaled_size
 from vdsr.weights import resolve_model
 
 __all__ = ["Result", "Workload", "conv_weights", "engine_rows", "main", "make_workloads", "median_latency",
@@ -91,7 +92,7 @@ def conv_weights(model: nn.Module) -> int:
 def _upscaled_luma(rgb: np.ndarray, scale: int) -> np.ndarray:
     """HR uint8 RGB -> its bicubic x``scale`` degrade -> bicubic upscale -> Y (H, W) float32."""
     hr = modcrop(to_float(rgb), scale)
-    lr = to_float(from_float(bicubic_degrade(hr, scale), np.dtype(np.uint8)))
+    lr = to_float(low_resolution(hr, scale))
     return rgb_to_ycbcr(imresize(lr, hr.shape[:2]))[..., 0].astype(np.float32)
 
 

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import json
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,31 @@ def test_evaluate_writes_a_table_and_json(tmp_path: Path, tiny_checkpoint: Path,
     assert "| bicubic |" in table and "| tiny |" in table
     assert ("VDSR (paper)" in table) == with_paper_rows  # the paper's figures are for Set5 only
     assert '"method": "tiny"' in out.read_text()
+
+
+def test_evaluate_scores_each_degradation_against_bicubic(tmp_path: Path, tiny_checkpoint: Path,
+                                                          data_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "one"
+    write_image(folder / "bird.png", read_image(data_root / "Set5" / "bird.png")[:96, :96])
+    out = tmp_path / "scores.json"
+    assert main(["evaluate", "--images", str(folder), "--scales", "2", "3", "--models", str(tiny_checkpoint),
+                 "--degradation", "clean", "jpeg:40", "h264:30", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "x2:" in text and "x3:" in text
+    assert "| input | bicubic | lanczos | tiny |" in text
+    assert "| jpeg:40 |" in text and "| h264:30 |" in text
+    rows = json.loads(out.read_text())["scores"]
+    psnr = {(r["degradation"], r["method"], r["scale"]): r["psnr"] for r in rows}
+    assert len(psnr) == 3 * 3 * 2
+    for method in ("bicubic", "lanczos", "tiny"):  # compression costs every method quality
+        assert psnr["jpeg:40", method, 2] < psnr["clean", method, 2]
+
+
+def test_evaluate_refuses_a_bad_degradation_in_one_line(tiny_checkpoint: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", "--models", str(tiny_checkpoint), "--degradation", "jpeg:500"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "jpeg takes 1 to 100" in err
 
 
 def test_ensemble_flag_upscales_and_scores_both_ways(images: Path, tmp_path: Path, tiny_checkpoint: Path,

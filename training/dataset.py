@@ -1,15 +1,16 @@
 """Random training patches from a folder of images (T91), made on the fly.
 
 Each image is optionally downsized (1.0 / 0.7 / 0.5), then, per scale, degraded
-exactly as at inference time: bicubic down by the scale, rounded to 8 bits,
-bicubic up again. The luma of every (ground truth, degraded) pair is kept in
-memory (about 150 MB for T91) and patches are cropped from it with a random
+exactly as at inference time: bicubic down by the scale, rounded to 8 bits, optionally
+compressed or otherwise damaged (:mod:`vdsr.degrade`), bicubic up again. The luma of every
+(ground truth, degraded) pair is kept in memory (about 100 MB for T91 per version of the
+degraded images) and patches are cropped from it with a random
 flip/rotation, so sampling costs microseconds and is deterministic per seed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +20,16 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from vdsr.color import rgb_to_y
 from vdsr.data import load_rgb_folder
+from vdsr.degrade import Degradation, low_resolution, modcrop, parse_spec
 from vdsr.pipeline import to_float
-from vdsr.resize import bicubic_degrade, imresize, modcrop
+from vdsr.resize import imresize
 
 __all__ = ["PatchBank", "PatchBatch", "PatchStream"]
+
+
+def _is_random(spec: Degradation) -> bool:
+    """Whether two uses of ``spec`` can differ: a range, or noise."""
+    return any(step.low != step.high or step.kind == "noise" for step in spec.steps)
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,12 @@ class PatchBatch:
 
 
 class PatchBank:
-    """Degraded/ground-truth luma pairs for every image, downsize and scale."""
+    """Degraded/ground-truth luma pairs for every image, downsize and scale.
+
+    ``degradations`` maps specs (:mod:`vdsr.degrade`, ranges allowed) to their share of the
+    patches; ``clean`` alone is the standard protocol. A spec that draws random values gets
+    ``variants`` precomputed versions of each low-resolution image, so codecs run once, at start-up.
+    """
 
     def __init__(
         self,
@@ -45,11 +57,21 @@ class PatchBank:
         scales: Sequence[int] = (2, 3, 4),
         downsizes: Sequence[float] = (1.0, 0.7, 0.5),
         patch_size: int = 41,
+        degradations: Mapping[str, float] | None = None,
+        variants: int = 4,
+        seed: int = 0,
     ) -> None:
         self.scales = tuple(int(s) for s in scales)
         self.patch_size = patch_size
-        # pairs[scale] -> list of (hr_y, lr_y) arrays, each at least patch_size square.
-        self.pairs: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {s: [] for s in self.scales}
+        mix = dict(degradations or {"clean": 1.0})
+        self.specs = [parse_spec(spec) for spec in mix]
+        shares = np.array(list(mix.values()), float)
+        if (shares < 0).any() or shares.sum() <= 0:
+            raise ValueError(f"degradation shares must be >= 0 and not all 0, got {mix}")
+        self.shares = shares / shares.sum()
+        # hr[scale][k]: ground-truth luma; lr[scale][k][spec index]: its bicubic-upscaled degraded versions.
+        self.hr: dict[int, list[np.ndarray]] = {s: [] for s in self.scales}
+        self.lr: dict[int, list[list[list[np.ndarray]]]] = {s: [] for s in self.scales}
         for _, img in load_rgb_folder(folder):
             rgb = to_float(img)
             for factor in downsizes:
@@ -59,18 +81,28 @@ class PatchBank:
                     hr = modcrop(hr_full, s)
                     if min(hr.shape[:2]) < patch_size:
                         continue
-                    up = imresize(bicubic_degrade(hr, s), hr.shape[:2])
-                    self.pairs[s].append((rgb_to_y(hr).astype(np.float32), rgb_to_y(up).astype(np.float32)))
-        for s, items in self.pairs.items():
+                    k = len(self.hr[s])
+                    self.hr[s].append(rgb_to_y(hr).astype(np.float32))
+                    self.lr[s].append([
+                        [self._degraded_luma(hr, s, spec, seed=[seed, s, k, i, v])
+                         for v in range(variants if _is_random(spec) else 1)]
+                        for i, spec in enumerate(self.specs)])
+        for s, items in self.hr.items():
             if not items:
                 raise ValueError(f"no image in {folder} is large enough for {patch_size}px patches at x{s}")
         # Sample images in proportion to their number of patch positions, as a sliding window would.
         self.weights = {
-            s: np.array([(a.shape[0] - patch_size + 1) * (a.shape[1] - patch_size + 1) for a, _ in items], float)
-            for s, items in self.pairs.items()
+            s: np.array([(a.shape[0] - patch_size + 1) * (a.shape[1] - patch_size + 1) for a in items], float)
+            for s, items in self.hr.items()
         }
         for w in self.weights.values():
             w /= w.sum()
+
+    @staticmethod
+    def _degraded_luma(hr: np.ndarray, scale: int, spec: Degradation, *, seed: Sequence[int]) -> np.ndarray:
+        """The network's input for ``hr``: the luma of its degraded downscale, bicubic-upscaled back."""
+        lr = to_float(low_resolution(hr, scale, spec, seed=seed))
+        return imresize(rgb_to_y(lr), hr.shape[:2]).astype(np.float32)
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> PatchBatch:
         """Draw ``batch_size`` random patches, scales mixed uniformly, with random dihedral augmentation.
@@ -85,11 +117,14 @@ class PatchBank:
         image = np.empty(batch_size, np.int64)
         for s in self.scales:
             picked = scales == s
-            image[picked] = rng.choice(len(self.pairs[s]), size=int(picked.sum()), p=self.weights[s])
+            image[picked] = rng.choice(len(self.hr[s]), size=int(picked.sum()), p=self.weights[s])
         offsets = rng.random((batch_size, 2))
         rots, flips = rng.integers(0, 4, batch_size), rng.integers(0, 2, batch_size)
+        kinds = rng.choice(len(self.specs), size=batch_size, p=self.shares)
+        versions = rng.random(batch_size)
         for i, (s, k) in enumerate(zip(scales, image, strict=True)):
-            hr_y, lr_y = self.pairs[s][k]
+            hr_y, options = self.hr[s][k], self.lr[s][k][kinds[i]]
+            lr_y = options[int(versions[i] * len(options))]
             top = int(offsets[i, 0] * (hr_y.shape[0] - p + 1))
             left = int(offsets[i, 1] * (hr_y.shape[1] - p + 1))
             for dst, src in ((hr, hr_y), (lr, lr_y)):

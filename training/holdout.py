@@ -15,22 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from vdsr.cli import make_upscaler
-from vdsr.data import data_dir
+from vdsr.data import HOLDOUT_FRAMES, data_dir, holdout_frames
 from vdsr.evaluate import Score, evaluate
 from vdsr.pipeline import Upscaler
-from vdsr.video import read_frames
 
 __all__ = ["HOLDOUT_FRAMES", "holdout_frames", "holdout_scores", "main"]
-
-# video file under <data>/video -> frame indices; the set behind every held-out figure in docs/training.md.
-HOLDOUT_FRAMES: dict[str, tuple[int, ...]] = {"bikes.mp4": (20, 120, 220), "bigbuckbunny.mp4": (10, 70, 125)}
-
-
-def holdout_frames(root: Path) -> list[tuple[str, np.ndarray]]:
-    """The held-out frames as (``video@index``, HxWx3 uint8 RGB) pairs."""
-    return [(f"{Path(name).stem}@{i}", rgb)
-            for name, indices in HOLDOUT_FRAMES.items()
-            for i, rgb in read_frames(root / "video" / name, indices)]
 
 
 def holdout_scores(models: Sequence[str], root: Path, scales: Sequence[int] = (2, 3, 4)) -> list[Score]:

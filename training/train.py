@@ -77,6 +77,10 @@ class TrainConfig:
     consistency: float = 0.0  # weight of the flip/rotation consistency term (training/consistency.py); 0: off
     distill: float = 0.0  # share of the loss that targets init_from's x8 self-ensemble, not the ground truth; 0: off
     loss_border: int = 0  # pixels of each patch edge left out of the loss: their context reaches the zero padding
+    # The share of patches degraded by each spec of vdsr.degrade (ranges draw per image version); clean: the paper's.
+    degradations: dict[str, float] = field(default_factory=lambda: {"clean": 1.0})
+    degradation_variants: int = 4  # precomputed versions of each low-resolution image per random spec
+    val_degradations: tuple[str, ...] = ()  # validation also scores Set5 under these specs (e.g. jpeg:50)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -117,11 +121,11 @@ def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
 
 
 def validation_scores(model: VDSR, images: list[tuple[str, np.ndarray]], scales: Sequence[int], *,
-                      with_ssim: bool = False) -> list[Score]:
+                      with_ssim: bool = False, degradation: str = "clean") -> list[Score]:
     """Scores per scale through the same pipeline users run, in fp32; the model is left in train mode."""
     model.eval()
     upscaler = Upscaler(TorchEngine(model, EVAL_OPTIONS), receptive_radius=model.config.receptive_radius)
-    scores = evaluate({"model": upscaler}, images, scales, with_ssim=with_ssim)
+    scores = evaluate({"model": upscaler}, images, scales, with_ssim=with_ssim, degradation=degradation)
     model.train()
     return scores
 
@@ -218,7 +222,8 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
     net: nn.Module = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     autocast_dtype = resolve_precision(cfg.precision, device)
     scaler = torch.amp.GradScaler(device.type, enabled=autocast_dtype == torch.float16)
-    bank = PatchBank(data_root / cfg.train_set, scales=cfg.scales, patch_size=cfg.patch_size)
+    bank = PatchBank(data_root / cfg.train_set, scales=cfg.scales, patch_size=cfg.patch_size,
+                     degradations=cfg.degradations, variants=cfg.degradation_variants, seed=cfg.seed)
     val_images = load_rgb_folder(data_root / cfg.val_set) if rank == 0 else []
     per_rank_batch = max(1, cfg.batch_size // world)
     provenance = {
@@ -268,24 +273,29 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
             elapsed += time.perf_counter() - t0
             scores = validation_scores(model, val_images, cfg.val_scales, with_ssim=True)
             psnrs = {s.scale: s.psnr for s in scores}
-            mean_psnr = float(np.mean(list(psnrs.values())))
+            degraded = {spec: validation_scores(model, val_images, cfg.val_scales, degradation=spec)
+                        for spec in cfg.val_degradations}
+            degraded_psnrs = {f"{spec} x{s.scale}": s.psnr for spec, rows in degraded.items() for s in rows}
+            mean_psnr = float(np.mean([*psnrs.values(), *degraded_psnrs.values()]))
             new_file = not log_path.exists()
             with log_path.open("a", newline="") as f:
                 writer = csv.writer(f)
                 extra = ["consistency"] if cfg.consistency else []
                 if new_file:
                     writer.writerow(["step", "loss", "lr", "seconds", *[f"psnr_x{s}" for s in cfg.val_scales],
-                                     *extra])
+                                     *extra, *[f"psnr_{key}" for key in degraded_psnrs]])
                 mean_loss = running.item() / max(1, running_steps)
                 mean_cons = [f"{running_cons.item() / max(1, running_steps):.4g}"] if extra else []
                 writer.writerow([step, f"{mean_loss:.6f}", f"{lr_now:.3e}", f"{elapsed:.1f}",
-                                 *[f"{psnrs[s]:.4f}" for s in cfg.val_scales], *mean_cons])
+                                 *[f"{psnrs[s]:.4f}" for s in cfg.val_scales], *mean_cons,
+                                 *[f"{v:.4f}" for v in degraded_psnrs.values()]])
             running.zero_()
             running_cons.zero_()
             running_steps = 0
             evaluation = {
                 "set": cfg.val_set, "step": step, "psnr": {str(s.scale): round(s.psnr, 4) for s in scores},
                 "ssim": {str(s.scale): round(s.ssim, 4) for s in scores},
+                **({"degraded_psnr": {k: round(v, 4) for k, v in degraded_psnrs.items()}} if degraded_psnrs else {}),
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "engine": "torch fp32 (the code of python -m vdsr evaluate)",
             }
@@ -293,7 +303,8 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
             best = max(best, mean_psnr)
             _save_run(out_dir, model, optimizer, cfg, {**provenance, "step": step, "seconds": round(elapsed)},
                       evaluation, best=best, improved=improved, elapsed=elapsed)
-            bar.write(f"step {step}: " + "  ".join(f"x{s} {p:.2f} dB" for s, p in psnrs.items()))
+            bar.write(f"step {step}: " + "  ".join(f"x{s} {p:.2f} dB" for s, p in psnrs.items())
+                      + "".join(f"  {k} {v:.2f}" for k, v in degraded_psnrs.items()))
             t0 = time.perf_counter()
     bar.close()
     if rank == 0:
@@ -355,8 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
         if f.name == "extra":
             continue
         flag = "--" + f.name.replace("_", "-")
-        if f.type.startswith("tuple"):
-            p.add_argument(flag, type=int, nargs="+", default=None)
+        if f.type.startswith("dict"):
+            p.add_argument(flag, type=json.loads, default=None, help='JSON, e.g. \'{"clean": 0.3, "jpeg:30-95": 0.7}\'')
+        elif f.type.startswith("tuple"):
+            p.add_argument(flag, type=str if "str" in f.type else int, nargs="+", default=None)
         else:
             kind = {"int": int, "float": float, "str": str}[f.type]
             p.add_argument(flag, type=kind, default=None)
@@ -371,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         given = getattr(args, f.name, None)
         if given is not None:
             values[f.name] = given
-    for key in ("scales", "val_scales"):
+    for key in ("scales", "val_scales", "val_degradations"):
         if key in values:
             values[key] = tuple(values[key])
     cfg = TrainConfig(**values)

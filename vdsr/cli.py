@@ -13,10 +13,11 @@ from tqdm import tqdm
 
 from vdsr import video
 from vdsr.checkpoint import CheckpointError, read_model_config
-from vdsr.data import data_dir, load_rgb_folder
+from vdsr.data import data_dir, load_set
+from vdsr.degrade import parse_spec
 from vdsr.engine import EngineUnavailableError
 from vdsr.ensemble import SelfEnsemble
-from vdsr.evaluate import PAPER_SET5, evaluate, format_table
+from vdsr.evaluate import PAPER_SET5, Lanczos, Method, evaluate, format_degradation_table, format_table
 from vdsr.folders import upscale_folder
 from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.pipeline import InputError, Upscaler
@@ -99,21 +100,28 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    folder = Path(args.images) if args.images else data_dir(args.data_dir) / "Set5"
-    images = load_rgb_folder(folder)
-    methods = {"bicubic": Upscaler(None)}
+    specs = [parse_spec(spec) for spec in args.degradation]  # a bad spec fails before any model loads
+    set_name = args.images or "Set5"
+    images = load_set(set_name, data_dir(args.data_dir))
+    label = Path(set_name).name
+    methods: dict[str, Method] = {"bicubic": Upscaler(None), "lanczos": Lanczos()}
     for model in args.models:
         name = resolve_model(model).stem
         methods[name] = make_upscaler(model, args.engine)
         if args.ensemble:
             methods[f"{name} +x8"] = make_upscaler(model, args.engine, ensemble=True)
-    scores = evaluate(methods, images, args.scales)
-    print(f"{folder.name} ({len(images)} images): PSNR dB / SSIM on Y (BT.601), scale px shaved from each border")  # noqa: T201
-    print(format_table(scores, paper=PAPER_SET5 if folder.name == "Set5" else None))  # noqa: T201
+    scores = [score for spec in specs for score in evaluate(methods, images, args.scales, degradation=spec)]
+    print(f"{label} ({len(images)} images): PSNR dB / SSIM on Y (BT.601), scale px shaved from each border")  # noqa: T201
+    if [s.spec for s in specs] == ["clean"]:
+        print(format_table(scores, paper=PAPER_SET5 if label == "Set5" else None))  # noqa: T201
+    else:
+        for scale in args.scales:
+            print(f"\nx{scale}: PSNR dB (gain over bicubic); inputs degraded after the bicubic downscale")  # noqa: T201
+            print(format_degradation_table(scores, scale))  # noqa: T201
     if args.json:
-        rows = [{"method": s.method, "scale": s.scale, "psnr": s.psnr, "ssim": s.ssim, "per_image": s.per_image}
-                for s in scores]
-        Path(args.json).write_text(json.dumps({"set": folder.name, "scores": rows}, indent=2))
+        rows = [{"method": s.method, "scale": s.scale, "degradation": s.degradation, "psnr": s.psnr, "ssim": s.ssim,
+                 "per_image": s.per_image} for s in scores]
+        Path(args.json).write_text(json.dumps({"set": label, "scores": rows}, indent=2))
     return 0
 
 
@@ -143,7 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="PSNR/SSIM on a benchmark set in the standard protocol")
     ev.add_argument("--models", nargs="*", default=["vdsr-20"], help="model names or checkpoint paths")
     ev.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
-    ev.add_argument("--images", help="folder of ground-truth images (default: <data-dir>/Set5)")
+    ev.add_argument("--images", help="folder of ground-truth images, or 'holdout' for the held-out video frames "
+                    "(default: <data-dir>/Set5)")
+    ev.add_argument("--degradation", nargs="+", default=["clean"], metavar="SPEC",
+                    help="damage the low-resolution inputs: clean, jpeg:50, h264:23, mpeg2:1500k, noise:5, "
+                         "blur:1.2+jpeg:60 ... (default clean, the paper's protocol)")
     ev.add_argument("--data-dir", help="datasets root (default $VDSR_DATA_DIR or ../shared/data)")
     ev.add_argument("--engine", default="torch", help="engine to evaluate with (default torch; fp16 on CUDA)")
     ev.add_argument("--json", help="also write the scores to this JSON file")

@@ -8,10 +8,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["IMAGE_SUFFIXES", "data_dir", "load_rgb_folder"]
+__all__ = ["HOLDOUT_FRAMES", "IMAGE_SUFFIXES", "data_dir", "holdout_frames", "load_rgb_folder", "load_set"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Held-out video frames: video file under <data>/video -> frame indices. No training run and no choice
+# between runs looks at them, so they judge models on footage of the kind users bring.
+HOLDOUT_FRAMES: dict[str, tuple[int, ...]] = {"bikes.mp4": (20, 120, 220), "bigbuckbunny.mp4": (10, 70, 125)}
+HOLDOUT = "holdout"
 
 
 def data_dir(override: str | Path | None = None) -> Path:
@@ -35,3 +40,21 @@ def load_rgb_folder(folder: str | Path) -> list[tuple[str, np.ndarray]]:
     if not images:
         raise FileNotFoundError(f"no images in {folder}")
     return images
+
+
+def holdout_frames(root: Path) -> list[tuple[str, np.ndarray]]:
+    """The held-out frames as (``video@index``, HxWx3 uint8 RGB) pairs."""
+    from vdsr.video import read_frames  # PyAV only when frames are asked for
+
+    return [(f"{Path(name).stem}@{i}", rgb)
+            for name, indices in HOLDOUT_FRAMES.items()
+            for i, rgb in read_frames(root / "video" / name, indices)]
+
+
+def load_set(name: str, root: Path) -> list[tuple[str, np.ndarray]]:
+    """A scoring set by name: ``holdout`` (the held-out video frames), a folder under ``root`` (``Set5``)
+    or any folder path."""
+    if name == HOLDOUT:
+        return holdout_frames(root)
+    folder = Path(name)
+    return load_rgb_folder(folder if folder.is_dir() else root / name)

@@ -1,53 +1,77 @@
 """Benchmark evaluation in the standard SR protocol.
 
 Ground truth is modcropped to a multiple of the scale, the input is its bicubic
-downscale rounded to 8 bits, and PSNR/SSIM are measured on BT.601 Y with
-``scale`` pixels shaved from every border.
+downscale rounded to 8 bits (then, for real-world rows, degraded by a spec of
+:mod:`vdsr.degrade`), and PSNR/SSIM are measured on BT.601 Y with ``scale``
+pixels shaved from every border.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+from PIL import Image
 
+from vdsr.degrade import Degradation, low_resolution, modcrop, parse_spec
 from vdsr.metrics import psnr, ssim
-from vdsr.pipeline import Upscaler, from_float, to_float
-from vdsr.resize import bicubic_degrade, modcrop
+from vdsr.pipeline import to_float
+from vdsr.resize import scaled_size
 
-__all__ = ["PAPER_SET5", "Score", "evaluate", "format_table"]
+__all__ = ["PAPER_SET5", "Lanczos", "Method", "Score", "evaluate", "format_degradation_table", "format_table"]
 
 # VDSR paper, Table 3 (Set5, PSNR dB): scale -> (bicubic, VDSR).
 PAPER_SET5: dict[int, tuple[float, float]] = {2: (33.66, 37.53), 3: (30.39, 33.66), 4: (28.42, 31.35)}
 
 
+class Method(Protocol):
+    """Anything that upscales an image by a factor: an :class:`~vdsr.pipeline.Upscaler` or a plain resize."""
+
+    def upscale(self, img: np.ndarray, scale: float) -> np.ndarray: ...
+
+
+class Lanczos:
+    """PIL's Lanczos resize of the whole 8-bit image: what a user would otherwise reach for."""
+
+    def upscale(self, img: np.ndarray, scale: float) -> np.ndarray:
+        h, w = scaled_size(img.shape[0], img.shape[1], scale)
+        return np.asarray(Image.fromarray(img).resize((w, h), Image.Resampling.LANCZOS))
+
+
 @dataclass(frozen=True)
 class Score:
-    """Mean PSNR/SSIM of one method at one scale, with per-image values."""
+    """Mean PSNR/SSIM of one method at one scale and degradation, with per-image values."""
 
     method: str
     scale: int
     psnr: float
     ssim: float
     per_image: dict[str, tuple[float, float]]
+    degradation: str = "clean"
 
 
 def evaluate(
-    methods: Mapping[str, Upscaler],
+    methods: Mapping[str, Method],
     images: Sequence[tuple[str, np.ndarray]],
     scales: Sequence[int],
     *,
     with_ssim: bool = True,
+    degradation: str | Degradation = "clean",
+    seed: int = 0,
 ) -> list[Score]:
-    """Score every method at every scale on ``images`` ((name, HxWx3 uint8 RGB) pairs)."""
+    """Score every method at every scale on ``images`` ((name, HxWx3 uint8 RGB) pairs).
+
+    The inputs are degraded by ``degradation``; image ``i`` at scale ``s`` draws from seed ``(seed, i, s)``.
+    """
+    spec = parse_spec(degradation)
     scores = []
     for scale in scales:
         pairs = []
-        for name, img in images:
+        for i, (name, img) in enumerate(images):
             hr = modcrop(to_float(img), scale)
-            lr = from_float(bicubic_degrade(hr, scale), np.dtype(np.uint8))
-            pairs.append((name, hr, lr))
+            pairs.append((name, hr, low_resolution(hr, scale, spec, seed=[seed, i, scale])))
         for method, upscaler in methods.items():
             per_image = {}
             for name, hr, lr in pairs:
@@ -57,7 +81,8 @@ def evaluate(
                     ssim(sr, hr, crop_border=scale) if with_ssim else float("nan"),
                 )
             values = np.array(list(per_image.values()))
-            scores.append(Score(method, scale, float(values[:, 0].mean()), float(values[:, 1].mean()), per_image))
+            scores.append(Score(method, scale, float(values[:, 0].mean()), float(values[:, 1].mean()), per_image,
+                                spec.spec))
     return scores
 
 
@@ -78,4 +103,22 @@ def format_table(scores: Sequence[Score], *, paper: Mapping[int, tuple[float, fl
     if paper is not None and all(s in paper for s in scales):
         for i, label in enumerate(("bicubic (paper)", "VDSR (paper)")):
             lines.append(f"| {label} | " + " | ".join(f"{paper[s][i]:.2f}" for s in scales) + " |")
+    return "\n".join(lines)
+
+
+def format_degradation_table(scores: Sequence[Score], scale: int) -> str:
+    """A Markdown table at one scale: one row per degradation, one PSNR column per method, and each
+    column's gain over the first method (bicubic) in brackets."""
+    methods = list(dict.fromkeys(s.method for s in scores))
+    specs = list(dict.fromkeys(s.degradation for s in scores))
+    by_key = {(s.degradation, s.method): s.psnr for s in scores if s.scale == scale}
+    lines = ["| input | " + " | ".join(methods) + " |", "|" + "---|" * (len(methods) + 1)]
+    for spec in specs:
+        base = by_key.get((spec, methods[0]))
+        cells = []
+        for m in methods:
+            value = by_key.get((spec, m))
+            gain = f" ({value - base:+.2f})" if value is not None and base is not None and m != methods[0] else ""
+            cells.append("" if value is None else f"{value:.2f}{gain}")
+        lines.append(f"| {spec} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-__all__ = ["bicubic_degrade", "imresize", "modcrop", "scaled_size"]
+__all__ = ["imresize", "scaled_size"]
 
 
 def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
@@ -32,26 +32,3 @@ def imresize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         plane = Image.fromarray(np.ascontiguousarray(planes[..., c], dtype=np.float32), mode="F")
         out[..., c] = np.asarray(plane.resize((width, height), Image.Resampling.BICUBIC))
     return out[..., 0] if img.ndim == 2 else out
-
-
-def modcrop(img: np.ndarray, scale: int) -> np.ndarray:
-    """Crop the bottom/right so height and width are multiples of ``scale``."""
-    h, w = img.shape[:2]
-    return img[: h - h % scale, : w - w % scale]
-
-
-def bicubic_degrade(hr: np.ndarray, scale: int) -> np.ndarray:
-    """The standard low-resolution input: bicubic down by ``scale``, rounded to 8 bits.
-
-    Args:
-        hr: (H, W[, C]) float in [0, 1], already modcropped to a multiple of ``scale``.
-
-    Returns:
-        (H/scale, W/scale[, C]) float32 in [0, 1] holding exact 8-bit levels, as a
-        real low-resolution image file would.
-    """
-    h, w = hr.shape[:2]
-    if h % scale or w % scale:
-        raise ValueError(f"{w}x{h} is not a multiple of the scale {scale}; modcrop first")
-    lr = imresize(hr, (h // scale, w // scale))
-    return np.clip(np.rint(lr * 255.0), 0, 255).astype(np.float32) / np.float32(255.0)

@@ -43,3 +43,36 @@ def test_stream_gives_each_step_the_same_batch_whatever_the_workers(small_data: 
     for got, want in ((inputs(2, 0), serial), (inputs(2, 3), serial[3:])):  # parallel; resumed at step 3
         assert len(got) == len(want)
         assert all(torch.equal(a, b) for a, b in zip(got, want, strict=True))
+
+
+def test_degraded_pairs_match_the_evaluation_protocol(small_data: Path) -> None:
+    from vdsr.color import rgb_to_y
+    from vdsr.data import load_rgb_folder
+    from vdsr.degrade import low_resolution, modcrop
+    from vdsr.pipeline import to_float
+    from vdsr.resize import imresize
+
+    bank = PatchBank(small_data / "T91", scales=(3,), downsizes=(1.0,), patch_size=24,
+                     degradations={"clean": 1, "jpeg:30": 1, "h264:20-40": 2}, variants=3, seed=5)
+    assert [len(v) for v in bank.lr[3][0]] == [1, 1, 3]  # deterministic specs need one version
+    np.testing.assert_allclose(bank.shares, [0.25, 0.25, 0.5])
+    _, img = load_rgb_folder(small_data / "T91")[0]
+    hr = modcrop(to_float(img), 3)
+    np.testing.assert_allclose(bank.hr[3][0], rgb_to_y(hr), atol=1e-6)
+    for i, spec in enumerate(("clean", "jpeg:30")):
+        want = imresize(rgb_to_y(to_float(low_resolution(hr, 3, spec))), hr.shape[:2])
+        np.testing.assert_allclose(bank.lr[3][0][i][0], want, atol=1e-6)
+    h264 = bank.lr[3][0][2]
+    assert not np.array_equal(h264[0], h264[1])  # each version draws its own CRF
+    # Patches come from every spec in about the configured shares: damaged inputs are further from the target.
+    batch = bank.sample(400, np.random.default_rng(0))
+    err = np.abs(batch.lr - batch.hr).mean(axis=(1, 2, 3))
+    clean_err = np.abs(bank.lr[3][0][0][0] - bank.hr[3][0]).mean()
+    assert 0.2 < (err > 1.3 * clean_err).mean() < 0.9
+
+
+def test_bad_degradation_shares_are_refused(small_data: Path) -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="shares"):
+        PatchBank(small_data / "T91", scales=(2,), patch_size=24, degradations={"jpeg:50": 0})
