@@ -32,11 +32,10 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from engines import ENGINES, create_engine
+from engines import ENGINES, load_upscaler
 from vdsr.checkpoint import CheckpointError, read_checkpoint_info
 from vdsr.degrade import protocol_pair
 from vdsr.engine import EngineUnavailableError
-from vdsr.ensemble import SelfEnsemble
 from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.metrics import psnr, ssim
 from vdsr.pipeline import InputError, UpscaleLimits, Upscaler, from_float, to_float
@@ -169,7 +168,7 @@ def _upscaler(model: str | None, engine: str | None, ensemble: bool = False) -> 
     if not ensemble:
         return upscaler
     limits = replace(upscaler.limits, max_output_pixels=LIMITS.max_ensemble_output_pixels)
-    return Upscaler(SelfEnsemble(upscaler.refine), receptive_radius=upscaler.halo, limits=limits)
+    return load_upscaler(MODELS[model or default_model()], upscaler.refine, ensemble=True, limits=limits)
 
 
 def _shared_upscaler(model: str | None, engine: str | None) -> Upscaler:
@@ -187,15 +186,13 @@ def _shared_upscaler(model: str | None, engine: str | None) -> Upscaler:
         if engine not in engine_choices():
             raise gr.Error(f"Unknown engine {engine!r}; available: {', '.join(engine_choices())}.")
         path = MODELS[model]
+        limits = UpscaleLimits(max_output_pixels=LIMITS.max_output_pixels, max_scale=LIMITS.max_free_scale)
         try:
-            info = read_checkpoint_info(path)
-            runtime = create_engine(engine, path)
+            upscaler = load_upscaler(path, engine, limits=limits)
         except (CheckpointError, EngineUnavailableError, KeyError, ValueError, RuntimeError, OSError) as exc:
             # Engines raise their own ValueError/RuntimeError subclasses (bad model file, runtime missing, export
             # failed); the user needs the reason, and another engine or model may still work.
             raise gr.Error(f"Cannot load model {model} with engine {engine}: {exc}") from None
-        limits = UpscaleLimits(max_output_pixels=LIMITS.max_output_pixels, max_scale=LIMITS.max_free_scale)
-        upscaler = Upscaler(runtime, receptive_radius=info.config.receptive_radius, limits=limits)
         _upscalers[key] = upscaler
         log.info("loaded model %s (%s) with engine %s", model, path, engine)
         return upscaler

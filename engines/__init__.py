@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from engines._fastest import fastest_engine
+from engines.factory import load_upscaler
 from engines.onnxruntime_ import OnnxRuntimeEngine
 from engines.openvino_ import OpenVinoEngine
 from engines.tensorrt_ import TensorRTEngine
@@ -21,7 +22,7 @@ from engines.torch_ import TorchEngine
 from vdsr.checkpoint import read_model_config
 from vdsr.engine import ENGINES, Engine, EngineUnavailableError
 
-__all__ = ["ENGINES", "PREFERENCE", "create_engine", "gpu_backends"]
+__all__ = ["ENGINES", "PREFERENCE", "create_engine", "gpu_backends", "load_upscaler"]
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from engines import ENGINES
+from engines import ENGINES, load_upscaler
 from engines.torch_ import TorchEngine, TorchOptions
 from vdsr.checkpoint import read_checkpoint_info
 from vdsr.color import rgb_to_ycbcr
@@ -45,7 +45,7 @@ from vdsr.degrade import low_resolution, modcrop
 from vdsr.engine import Engine, EngineUnavailableError
 from vdsr.evaluate import evaluate
 from vdsr.models import VDSR
-from vdsr.pipeline import UpscaleLimits, Upscaler, from_float, to_float
+from vdsr.pipeline import UpscaleLimits, from_float, to_float
 from vdsr.resize import imresize, scaled_size
 from vdsr.weights import resolve_model
 
@@ -205,7 +205,6 @@ def run_benchmark(
     ``on_result`` is called with the results so far after each engine, so a long run can
     write its report as it goes.
     """
-    radius = read_checkpoint_info(checkpoint).config.receptive_radius
     results = []
     for name, build in engine_rows(engines, int8):
         result = Result(engine=name)
@@ -231,7 +230,7 @@ def run_benchmark(
                 text = f"{got * 1e3:.1f} ms" if got is not None else f"failed: {result.errors[work.name]}"
                 print(f"{name} [{result.precision}] {work.name}: {text}", file=sys.stderr)
         # One tile per Set5 image (all are <= 512 px), so tiling never changes the result.
-        upscaler = Upscaler(engine, receptive_radius=radius, limits=UpscaleLimits(tile=1024))
+        upscaler = load_upscaler(checkpoint, engine, limits=UpscaleLimits(tile=1024))
         for score in evaluate({name: upscaler}, images, scales, with_ssim=False):
             result.psnr[score.scale] = score.psnr
         if log:

@@ -25,14 +25,13 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from engines import ENGINES
+from engines import ENGINES, load_upscaler
 from engines._onnx_cache import onnx_for
 from engines.benchmark import median_latency
 from export.onnx_export import read_metadata, save_onnx
-from vdsr.checkpoint import read_checkpoint_info
 from vdsr.data import load_rgb_folder
 from vdsr.evaluate import evaluate
-from vdsr.pipeline import UpscaleLimits, Upscaler
+from vdsr.pipeline import UpscaleLimits
 
 __all__ = ["CALIBRATION_METHODS", "QuantReport", "build_int8", "calibration_patches", "fp32_nodes", "quantize_qdq"]
 
@@ -135,7 +134,6 @@ def build_int8(checkpoint: Path, out: Path, data_root: Path, *, engine: str = "o
                keep_first: int = 3, method: str = "minmax", patches: int = 64,
                scales: Sequence[int] = (2, 3, 4)) -> QuantReport:
     """Quantise ``checkpoint``, compare it with fp32 on Set5 through ``engine``, and write ``out`` only if it holds."""
-    radius = read_checkpoint_info(checkpoint).config.receptive_radius
     fp32 = onnx_for(checkpoint, "int8")
     images = load_rgb_folder(data_root / "Set5")
     tile = np.ascontiguousarray(np.random.default_rng(0).random((1, 1, 256, 256), dtype=np.float32))
@@ -147,7 +145,7 @@ def build_int8(checkpoint: Path, out: Path, data_root: Path, *, engine: str = "o
         latency: dict[str, float] = {}
         for label, path in (("fp32", fp32), ("int8", candidate)):
             runner = ENGINES.get(engine)(path)
-            upscaler = Upscaler(runner, receptive_radius=radius, limits=UpscaleLimits(tile=1024))
+            upscaler = load_upscaler(checkpoint, runner, limits=UpscaleLimits(tile=1024))
             psnr[label] = {s.scale: s.psnr for s in evaluate({label: upscaler}, images, scales, with_ssim=False)}
             latency[label] = median_latency(runner, tile)
             runner.close()

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from engines.torch_ import TorchEngine
-from training.train import EVAL_OPTIONS, TrainConfig, train
+from engines import load_upscaler
+from training.train import TrainConfig, train
 from vdsr.checkpoint import load_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.cpu import machine_summary
@@ -46,8 +46,7 @@ def run_ablation(configs: list[ModelConfig], base: TrainConfig, out_dir: Path, d
     for cfg in configs:
         run = dataclasses.replace(base, arch=cfg.arch, repeats=cfg.repeats)  # the budget and width come from base
         model, info = load_checkpoint(train(run, out_dir / cfg.name, data_root))
-        upscaler = Upscaler(TorchEngine(model, EVAL_OPTIONS), receptive_radius=info.config.receptive_radius)
-        scores += evaluate({info.config.name: upscaler}, images, scales)
+        scores += evaluate({info.config.name: load_upscaler(model, "torch")}, images, scales)
         if on_result is not None:
             on_result(scores)
     return scores

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vdsr.cli import make_upscaler
+from engines import load_upscaler
 from vdsr.data import HOLDOUT_FRAMES, data_dir, holdout_frames
 from vdsr.evaluate import Score, evaluate
 from vdsr.pipeline import Upscaler
@@ -24,7 +24,7 @@ __all__ = ["HOLDOUT_FRAMES", "holdout_frames", "holdout_scores", "main"]
 
 def holdout_scores(models: Sequence[str], root: Path, scales: Sequence[int] = (2, 3, 4)) -> list[Score]:
     """PSNR of bicubic and of each model (shipped name or checkpoint path) on the held-out frames."""
-    methods = {"bicubic": Upscaler(None)} | {model: make_upscaler(model, "torch") for model in models}
+    methods = {"bicubic": Upscaler(None)} | {model: load_upscaler(model, "torch") for model in models}
     return evaluate(methods, holdout_frames(root), scales, with_ssim=False)
 
 

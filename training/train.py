@@ -27,7 +27,8 @@ import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
-from engines.torch_ import TorchEngine, TorchOptions
+from engines import load_upscaler
+from engines.torch_ import TorchOptions
 from training.consistency import consistency_losses, ensemble_targets, step_transform
 from training.dataset import PatchBank, PatchStream
 from training.losses import FIT_LOSSES, Loss
@@ -37,7 +38,6 @@ from vdsr.cpu import cpu_has_native_bf16, machine_summary
 from vdsr.data import data_dir, load_rgb_folder
 from vdsr.evaluate import Score, evaluate
 from vdsr.models import VDSR, build_model
-from vdsr.pipeline import Upscaler
 
 __all__ = ["TrainConfig", "main", "train"]
 
@@ -124,8 +124,8 @@ def validation_scores(model: VDSR, images: list[tuple[str, np.ndarray]], scales:
                       with_ssim: bool = False, degradation: str = "clean") -> list[Score]:
     """Scores per scale through the same pipeline users run, in fp32; the model is left in train mode."""
     model.eval()
-    upscaler = Upscaler(TorchEngine(model, EVAL_OPTIONS), receptive_radius=model.config.receptive_radius)
-    scores = evaluate({"model": upscaler}, images, scales, with_ssim=with_ssim, degradation=degradation)
+    scores = evaluate({"model": load_upscaler(model, "torch")}, images, scales, with_ssim=with_ssim,
+                      degradation=degradation)
     model.train()
     return scores
 

@@ -12,11 +12,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from vdsr import video
-from vdsr.checkpoint import CheckpointError, read_model_config
+from vdsr.checkpoint import CheckpointError
 from vdsr.data import data_dir, load_set
 from vdsr.degrade import parse_spec
 from vdsr.engine import EngineUnavailableError
-from vdsr.ensemble import SelfEnsemble
 from vdsr.evaluate import PAPER_SET5, Lanczos, Method, evaluate, format_degradation_table, format_table
 from vdsr.folders import upscale_folder
 from vdsr.imageio import ImageReadError, read_image, write_image
@@ -33,24 +32,14 @@ USER_ERRORS = (CheckpointError, EngineUnavailableError, ImageReadError, InputErr
                KeyError, ValueError)
 
 
-def make_upscaler(model: str | None, engine: str, *, tile: int | None = None, ensemble: bool = False) -> Upscaler:
-    """The Upscaler for a model (shipped name, checkpoint or VDSR ``.onnx`` export) and an engine name.
+def _load_upscaler(model: str | None, engine: str, *, tile: int | None = None, ensemble: bool = False) -> Upscaler:
+    from engines import load_upscaler  # the shell wires the backends in; the core never imports them
 
-    ``ensemble`` averages the x8 flips/rotations (:class:`vdsr.ensemble.SelfEnsemble`): sharper, 8x the time.
-    """
-    from engines import create_engine  # the shell wires the backends in; the core never imports them
-    from vdsr.pipeline import UpscaleLimits
-
-    path = resolve_model(model)
-    config = read_model_config(path)
-    limits = UpscaleLimits(tile=tile) if tile else UpscaleLimits()
-    refine = create_engine(engine, path.resolve())
-    return Upscaler(SelfEnsemble(refine) if ensemble else refine, receptive_radius=config.receptive_radius,
-                    limits=limits)
+    return load_upscaler(model, engine, tile=tile, ensemble=ensemble)
 
 
 def _upscaler(args: argparse.Namespace) -> Upscaler:
-    return make_upscaler(args.model, args.engine, tile=args.tile, ensemble=args.ensemble)
+    return _load_upscaler(args.model, args.engine, tile=args.tile, ensemble=args.ensemble)
 
 
 def _tqdm_progress(bar: tqdm) -> Callable[[int, int], None]:
@@ -107,9 +96,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     methods: dict[str, Method] = {"bicubic": Upscaler(None), "lanczos": Lanczos()}
     for model in args.models:
         name = resolve_model(model).stem
-        methods[name] = make_upscaler(model, args.engine)
+        methods[name] = _load_upscaler(model, args.engine)
         if args.ensemble:
-            methods[f"{name} +x8"] = make_upscaler(model, args.engine, ensemble=True)
+            methods[f"{name} +x8"] = _load_upscaler(model, args.engine, ensemble=True)
     scores = [score for spec in specs for score in evaluate(methods, images, args.scales, degradation=spec)]
     print(f"{label} ({len(images)} images): PSNR dB / SSIM on Y (BT.601), scale px shaved from each border")  # noqa: T201
     if [s.spec for s in specs] == ["clean"]:

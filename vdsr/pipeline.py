@@ -84,11 +84,13 @@ class Upscaler:
         self,
         refine: Callable[[np.ndarray], np.ndarray] | None,
         *,
-        receptive_radius: int = 20,
+        receptive_radius: int | None = None,
         limits: UpscaleLimits | None = None,
     ) -> None:
+        if refine is not None and receptive_radius is None:
+            raise ValueError("a network needs its receptive radius for the tile halo: use engines.load_upscaler")
         self.refine = refine
-        self.halo = receptive_radius
+        self.halo = receptive_radius or 0
         self.limits = limits or UpscaleLimits()
 
     def check(self, height: int, width: int, scale: float) -> tuple[int, int]:

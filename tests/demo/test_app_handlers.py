@@ -36,7 +36,7 @@ def test_degrade_sizes_are_exact(scale: float) -> None:
 def test_compare_rows_with_identity_refiner() -> None:
     """Bicubic as 'VDSR' gives zero gain; the table has bicubic, VDSR and gain rows."""
     img = (np.random.default_rng(1).random((48, 48, 3)) * 255).astype(np.uint8)
-    _, bicubic, sr, rows, _ = handlers._compare_arrays(img, 2.0, handlers.Upscaler(lambda y: y))
+    _, bicubic, sr, rows, _ = handlers._compare_arrays(img, 2.0, handlers.Upscaler(lambda y: y, receptive_radius=0))
     assert np.array_equal(bicubic, sr)
     assert [r[0] for r in rows] == ["bicubic", "VDSR", "gain"] and rows[2][1:] == [0.0, 0.0]
 
