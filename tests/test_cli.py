@@ -164,3 +164,16 @@ def test_corrupt_video_is_one_line(tmp_path: Path, tiny_checkpoint: Path, capsys
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "broken.mp4" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "o.mp4").exists()
+
+
+@pytest.mark.parametrize(("fmt", "reason"), [("PNG", "stored losslessly"), ("JPEG", "lossy-compressed")])
+def test_the_default_model_suits_the_input_and_says_why(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                        fmt: str, reason: str) -> None:
+    from PIL import Image
+
+    src = tmp_path / f"in.{fmt.lower()}"
+    Image.fromarray((np.random.default_rng(0).random((20, 24, 3)) * 255).astype(np.uint8)).save(src, format=fmt)
+    with caplog.at_level("INFO", logger="vdsr"):
+        assert main(["upscale", str(src), str(tmp_path / "out.png"), "--scale", "2", "--engine", "torch"]) == 0
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("model "))
+    assert reason in line and "--model chooses another" in line

@@ -1,39 +1,56 @@
-"""The shipped default model: it loads safely, and its recorded figures are the ones it measures."""
+"""Which model suits an input: judged from the file's content, with the reason said in plain words."""
+
+from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from engines.torch_ import TorchEngine, TorchOptions
-from vdsr.checkpoint import load_checkpoint
-from vdsr.config import ModelConfig
-from vdsr.data import load_rgb_folder
-from vdsr.evaluate import evaluate
-from vdsr.pipeline import Upscaler
-from vdsr.weights import DEFAULT_MODEL, WEIGHTS_DIR, resolve_model, shipped_models
+from vdsr import weights
+from vdsr.weights import DEFAULT_MODEL, REAL_MODEL, input_kind, pick_model
 
 
-def test_default_model_is_shipped_and_is_the_papers_vdsr20() -> None:
-    assert shipped_models()[0] == DEFAULT_MODEL
-    model, info = load_checkpoint(resolve_model())
-    assert info.config == ModelConfig(arch="plain", repeats=18)
-    assert info.scales == (2.0, 3.0, 4.0)
-    assert info.path == WEIGHTS_DIR / f"{DEFAULT_MODEL}.safetensors"
-    assert info.path.stat().st_size < 5_000_000
+@pytest.fixture()
+def picture() -> Image.Image:
+    return Image.fromarray((np.random.default_rng(0).random((24, 32, 3)) * 255).astype(np.uint8))
 
 
-# The shipped model's measured gain over bicubic on Set5 is +3.77 / +3.17 / +2.80 dB at x2 / x3 / x4
-# (docs/training.md). x2 is issue 3's floor; x3 and x4 guard what was reached.
-MIN_GAIN_DB = {2: 3.5, 3: 3.0, 4: 2.6}
+@pytest.mark.parametrize(
+    ("name", "options", "kind"),
+    [
+        ("a.png", {}, "lossless"),
+        ("a.bmp", {}, "lossless"),
+        ("a.tiff", {}, "lossless"),
+        ("a.jpg", {}, "lossy"),
+        ("a.webp", {"lossless": True}, "lossless"),
+        ("a.webp", {"quality": 80}, "lossy"),
+    ],
+)
+def test_input_kind_of_images(tmp_path: Path, picture: Image.Image, name: str, options: dict, kind: str) -> None:
+    path = tmp_path / name
+    picture.save(path, **options)
+    assert input_kind(path) == kind
 
 
-def test_default_model_beats_bicubic_and_matches_its_recorded_figures(data_root: Path) -> None:
-    model, info = load_checkpoint(resolve_model())
-    images = load_rgb_folder(data_root / "Set5")
-    fp32 = TorchEngine(model, TorchOptions(precision="fp32"))
-    methods = {"bicubic": Upscaler(None), "vdsr": Upscaler(fp32, receptive_radius=20)}
-    scores = {(s.method, s.scale): s.psnr for s in evaluate(methods, images, [2, 3, 4], with_ssim=False)}
-    for scale in (2, 3, 4):
-        assert scores["vdsr", scale] - scores["bicubic", scale] >= MIN_GAIN_DB[scale], scale
-        # The figures written into the checkpoint (and the README) are what this code measures.
-        assert scores["vdsr", scale] == pytest.approx(info.evaluation["psnr"][str(scale)], abs=0.01)
+def test_input_kind_reads_the_content_not_the_name(tmp_path: Path, picture: Image.Image) -> None:
+    path = tmp_path / "really-a-jpeg.png"
+    picture.save(path, format="JPEG")
+    assert input_kind(path) == "lossy"
+    (tmp_path / "notes.png").write_text("not an image")
+    assert input_kind(tmp_path / "notes.png") == "lossless"  # reading it reports the real problem
+
+
+def test_videos_are_compressed() -> None:
+    assert input_kind("clip.MP4") == "video" and input_kind("tape.mkv") == "video"
+
+
+def test_pick_model_by_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(weights, "shipped_models", lambda: [DEFAULT_MODEL, REAL_MODEL])
+    assert pick_model("video")[0] == REAL_MODEL
+    assert pick_model("lossy") == (REAL_MODEL, "the image is lossy-compressed (JPEG or lossy WebP)")
+    assert pick_model("lossless")[0] == DEFAULT_MODEL
+    monkeypatch.setattr(weights, "shipped_models", lambda: [DEFAULT_MODEL])
+    name, reason = pick_model("video")
+    assert name == DEFAULT_MODEL and f"{REAL_MODEL} is not installed" in reason

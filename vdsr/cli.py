@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from vdsr import video
 from vdsr.checkpoint import CheckpointError
-from vdsr.data import data_dir, load_set
+from vdsr.data import IMAGE_SUFFIXES, data_dir, load_set
 from vdsr.degrade import parse_spec
 from vdsr.engine import EngineUnavailableError
 from vdsr.evaluate import PAPER_SET5, Lanczos, Method, evaluate, format_degradation_table, format_table
@@ -21,7 +21,7 @@ from vdsr.folders import upscale_folder
 from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.pipeline import InputError, Upscaler
 from vdsr.video import VIDEO_SUFFIXES, VideoError
-from vdsr.weights import resolve_model
+from vdsr.weights import InputKind, input_kind, pick_model, resolve_model
 
 __all__ = ["main"]
 
@@ -38,8 +38,19 @@ def _load_upscaler(model: str | None, engine: str, *, tile: int | None = None, e
     return load_upscaler(model, engine, tile=tile, ensemble=ensemble)
 
 
-def _upscaler(args: argparse.Namespace) -> Upscaler:
-    return _load_upscaler(args.model, args.engine, tile=args.tile, ensemble=args.ensemble)
+def _upscaler(args: argparse.Namespace, kind: InputKind) -> Upscaler:
+    """The upscaler for this run: ``--model``, else the model that suits the input, saying which and why."""
+    model = args.model
+    if model is None:
+        model, reason = pick_model(kind)
+        log.info("model %s: %s (--model chooses another)", model, reason)
+    return _load_upscaler(model, args.engine, tile=args.tile, ensemble=args.ensemble)
+
+
+def _folder_kind(folder: Path) -> InputKind:
+    """The kind most of a folder's images are: one model serves a whole folder."""
+    kinds = [input_kind(p) for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    return "lossy" if 2 * kinds.count("lossy") > len(kinds) else "lossless"
 
 
 def _tqdm_progress(bar: tqdm) -> Callable[[int, int], None]:
@@ -54,7 +65,7 @@ def _tqdm_progress(bar: tqdm) -> Callable[[int, int], None]:
 
 def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
     video.probe_video(src)  # fail on a bad file before loading any model
-    upscaler = _upscaler(args)
+    upscaler = _upscaler(args, "video")
     if args.frames:
         indices = [int(i) for i in args.frames.split(",") if i.strip()]
         for path in video.extract_frames(src, indices, upscaler, args.scale, dst):
@@ -76,10 +87,10 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         return _upscale_video(args, src, dst)
     if src.is_file():
         img = read_image(src)  # fail on a bad file before loading any model
-        write_image(dst, _upscaler(args).upscale(img, args.scale))
+        write_image(dst, _upscaler(args, input_kind(src)).upscale(img, args.scale))
         log.info("wrote %s", dst)
         return 0
-    upscaler = _upscaler(args)
+    upscaler = _upscaler(args, _folder_kind(src))
     with tqdm(desc=src.name, unit="img", disable=args.quiet, dynamic_ncols=True) as bar:
         result = upscale_folder(src, dst, upscaler, args.scale, progress=_tqdm_progress(bar))
     for reason in result.failed.values():
@@ -126,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("input", help="image file, folder of images, or video file")
     up.add_argument("output", help="output file, or folder when INPUT is a folder or --frames is given")
     up.add_argument("--scale", type=float, required=True, help="factor >= 1, e.g. 2, 3, 4 or 2.5")
-    up.add_argument("--model", default=None, help="shipped name, checkpoint or VDSR .onnx export (default: vdsr-20)")
+    up.add_argument("--model", default=None,
+                    help="shipped name, checkpoint or VDSR .onnx export (default: vdsr-20-real for video, JPEG "
+                         "and lossy WebP; vdsr-20 for lossless images)")
     up.add_argument("--engine", default="auto", help="auto, torch, onnxruntime, openvino or tensorrt")
     up.add_argument("--tile", type=int, default=None, help="tile size in output pixels (default 512)")
     up.add_argument("--ensemble", action="store_true", help=ENSEMBLE_HELP)
