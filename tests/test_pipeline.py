@@ -15,8 +15,16 @@ def upscaler(tiny_checkpoint: Path) -> Upscaler:
 
 @pytest.mark.parametrize(
     ("shape", "dtype"),
-    [((20, 30), np.uint8), ((20, 30, 1), np.uint8), ((20, 30, 2), np.uint8), ((20, 30, 3), np.uint8),
-     ((20, 30, 4), np.uint8), ((20, 30), np.uint16), ((20, 30, 3), np.uint16), ((20, 30, 4), np.uint16)],
+    [
+        ((20, 30), np.uint8),
+        ((20, 30, 1), np.uint8),
+        ((20, 30, 2), np.uint8),
+        ((20, 30, 3), np.uint8),
+        ((20, 30, 4), np.uint8),
+        ((20, 30), np.uint16),
+        ((20, 30, 3), np.uint16),
+        ((20, 30, 4), np.uint16),
+    ],
 )
 def test_keeps_channels_and_bit_depth(upscaler: Upscaler, shape: tuple[int, ...], dtype: type) -> None:
     img = (np.random.default_rng(0).random(shape) * np.iinfo(dtype).max).astype(dtype)
@@ -62,6 +70,31 @@ def test_tiled_pipeline_equals_untiled(tiny_checkpoint: Path, rgb_image: np.ndar
     whole = Upscaler(engine, receptive_radius=4, limits=UpscaleLimits(tile=4096)).upscale(rgb_image, 3)
     tiled = Upscaler(engine, receptive_radius=4, limits=UpscaleLimits(tile=16)).upscale(rgb_image, 3)
     np.testing.assert_array_equal(whole, tiled)
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype"),
+    [
+        ((20, 30), np.uint8),
+        ((20, 30, 2), np.uint8),
+        ((20, 30, 3), np.uint8),
+        ((20, 30, 4), np.uint16),
+        ((20, 30, 3), np.float32),
+    ],
+)
+def test_upscale_pair_is_bicubic_and_upscale_from_one_call(
+    tiny_checkpoint: Path, shape: tuple[int, ...], dtype: type
+) -> None:
+    img = np.random.default_rng(4).random(shape)
+    img = img.astype(dtype) if np.dtype(dtype).kind == "f" else (img * np.iinfo(dtype).max).astype(dtype)
+    limits = UpscaleLimits(max_output_pixels=5000, tile=16)
+    upscaler = Upscaler(TorchEngine(tiny_checkpoint), receptive_radius=4, limits=limits)
+    bicubic, sr = upscaler.upscale_pair(img, 2.5)
+    np.testing.assert_array_equal(bicubic, Upscaler(None, limits=limits).upscale(img, 2.5))
+    np.testing.assert_array_equal(sr, upscaler.upscale(img, 2.5))
+    assert bicubic.dtype == sr.dtype == dtype and not np.array_equal(bicubic, sr)
+    with pytest.raises(InputError, match="megapixels"):  # the same limits as upscale
+        upscaler.upscale_pair(img, 4)
 
 
 @pytest.mark.parametrize("scale", [0.5, 0.0, float("nan"), 100.0])

@@ -123,17 +123,41 @@ class Upscaler:
         bicubic one plus that, computed in place to keep peak memory near three
         output-sized float planes per channel.
         """
+        return self._upscale(img, scale, keep_bicubic=False)[1]
+
+    def upscale_pair(self, img: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(bicubic, upscaled)`` from one resize, for showing the baseline beside the result.
+
+        ``bicubic`` is exactly ``Upscaler(None, limits=self.limits).upscale(img, scale)`` and the
+        second image exactly ``self.upscale(img, scale)``; sharing the resize saves a second
+        bicubic pass over the output, at the cost of one more output-sized image in memory.
+        """
+        bicubic, upscaled = self._upscale(img, scale, keep_bicubic=True)
+        assert bicubic is not None
+        return bicubic, upscaled
+
+    def _upscale(self, img: np.ndarray, scale: float, *, keep_bicubic: bool) -> tuple[np.ndarray | None, np.ndarray]:
+        """(the bicubic image if ``keep_bicubic``, else None; the refined image): see :meth:`upscale`."""
         colour, alpha = _split_channels(img)
         size = self.check(img.shape[0], img.shape[1], scale)
         up = imresize(to_float(colour), size)
+        bicubic = from_float(up, img.dtype) if keep_bicubic else None  # a copy: ``up`` is refined in place
         if self.refine is not None:
             luma = rgb_to_y(up) if up.ndim == 3 else up * np.float32(219 / 255) + np.float32(16 / 255)
             delta = self.refine_luma(luma)
             delta -= luma
             delta *= np.float32(255 / 219)
             up += delta[..., None] if up.ndim == 3 else delta
-        planes = [from_float(up, img.dtype, inplace=True)]
-        if alpha is not None:
-            planes.append(from_float(imresize(to_float(alpha), size), img.dtype, inplace=True))
-        out = np.dstack(planes)  # (H, W, channels), gray included
-        return out[..., 0] if img.ndim == 2 else out
+        refined = from_float(up, img.dtype, inplace=True)
+        alpha_up = None if alpha is None else from_float(imresize(to_float(alpha), size), img.dtype, inplace=True)
+        return (
+            None if bicubic is None else _join_planes(bicubic, alpha_up, img.ndim),
+            _join_planes(refined, alpha_up, img.ndim),
+        )
+
+
+def _join_planes(colour: np.ndarray, alpha: np.ndarray | None, ndim: int) -> np.ndarray:
+    """Colour (H, W[, 3]) and optional alpha (H, W) -> one image with the input's ``ndim``."""
+    planes = [colour] if alpha is None else [colour, alpha]
+    out = np.dstack(planes)  # (H, W, channels), gray included
+    return out[..., 0] if ndim == 2 else out
