@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -20,12 +20,16 @@ from safetensors.torch import save_file
 from vdsr.config import ModelConfig
 from vdsr.models import VDSR, build_model
 
+if TYPE_CHECKING:
+    import onnx
+
 __all__ = [
     "CheckpointError",
     "CheckpointInfo",
     "load_checkpoint",
     "read_checkpoint_info",
     "read_model_config",
+    "read_onnx_metadata",
     "save_checkpoint",
 ]
 
@@ -96,19 +100,34 @@ def read_checkpoint_info(path: str | Path) -> CheckpointInfo:
         raise CheckpointError(f"{path} has malformed checkpoint metadata: {exc}") from None
 
 
+def read_onnx_metadata(model: onnx.ModelProto | str | Path) -> dict[str, str]:
+    """The ``metadata_props`` of an ONNX model or file as a dict: where a VDSR export keeps its provenance.
+
+    The one reader of ONNX metadata, here in the core because :func:`read_model_config` needs it;
+    export, the fp16 pass, the TensorRT sidecar and the ONNX engines all use it.
+
+    Raises:
+        CheckpointError: the file is missing or is not a readable ONNX file.
+    """
+    import onnx
+
+    if not isinstance(model, onnx.ModelProto):
+        path = Path(model)
+        if not path.is_file():
+            raise CheckpointError(f"model not found: {path}")
+        try:
+            model = onnx.load(str(path), load_external_data=False)
+        except Exception as exc:  # noqa: BLE001 - protobuf raises its own untyped errors for a bad file
+            raise CheckpointError(f"{path} is not a readable ONNX file ({type(exc).__name__})") from None
+    return {p.key: p.value for p in model.metadata_props}
+
+
 def read_model_config(path: str | Path) -> ModelConfig:
     """The ModelConfig of a checkpoint, or of a VDSR ONNX export (its ``vdsr.config`` metadata)."""
     path = Path(path)
     if path.suffix != ".onnx":
         return read_checkpoint_info(path).config
-    if not path.is_file():
-        raise CheckpointError(f"model not found: {path}")
-    import onnx
-
-    try:
-        meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
-    except Exception as exc:  # noqa: BLE001 - protobuf raises its own untyped errors for a bad file
-        raise CheckpointError(f"{path} is not a readable ONNX file ({type(exc).__name__})") from None
+    meta = read_onnx_metadata(path)
     if "vdsr.config" not in meta:
         raise CheckpointError(f"{path} is an ONNX file but not a VDSR export (no 'vdsr.config' metadata)")
     try:
