@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engines._onnx_cache import cache_dir
+from engines.onnx_cache import cache_dir
 from vdsr.cpu import cpu_name
 from vdsr.engine import Engine, EngineUnavailableError
 

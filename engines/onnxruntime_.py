@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engines._onnx_cache import EngineFileError, cache_dir, check_input, check_io, onnx_for
+from engines.contract import EngineFileError, check_input, check_io
+from engines.onnx_cache import cache_dir, onnx_for
+from vdsr.checkpoint import read_onnx_metadata
 from vdsr.engine import EngineUnavailableError
 
 __all__ = ["OnnxRuntimeEngine", "OnnxRuntimeOptions"]
@@ -74,7 +76,7 @@ class OnnxRuntimeEngine:
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EngineFileError(f"{self.name}: cannot load {self.path.name}: {first}") from None
-        metadata = self.session.get_modelmeta().custom_metadata_map
+        metadata = read_onnx_metadata(self.path)
         expected = metadata.get("vdsr.input")
         inputs = [(i.name, i.shape) for i in self.session.get_inputs()]
         outputs = [(o.name, o.shape) for o in self.session.get_outputs()]

@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engines._onnx_cache import EngineFileError, check_input, check_io, onnx_for, require_file
+from engines.contract import EngineFileError, check_input, check_io, require_file
+from engines.onnx_cache import onnx_for
+from vdsr.checkpoint import read_onnx_metadata
 from vdsr.cpu import cpu_has_native_bf16
 from vdsr.engine import EngineUnavailableError
 
@@ -113,14 +115,15 @@ class OpenVinoEngine:
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "RuntimeError"
             raise EngineFileError(f"{self.name}: cannot load {self.path.name}: {first}") from None
-        expected = _metadata(ov_model, "vdsr.input")
+        metadata = read_onnx_metadata(self.path) if self.path.suffix == ".onnx" else _ir_metadata(ov_model)
+        expected = metadata.get("vdsr.input")
         inputs = [(p.get_any_name(), _dims(p.get_partial_shape())) for p in self.compiled.inputs]
         outputs = [(p.get_any_name(), _dims(p.get_partial_shape())) for p in self.compiled.outputs]
         self.input_name, self.output_name = check_io(self.name, self.path, inputs, outputs, expected_input=expected)
         self.input_shape: tuple[object, ...] = tuple(inputs[0][1])
         hint = str(self.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name())
         self.precision: str = _PRECISION_NAMES.get(hint, hint)
-        if _metadata(ov_model, "vdsr.dtype") == "int8-qdq":  # from export/to_int8.py: int8 kernels
+        if metadata.get("vdsr.dtype") == "int8-qdq":  # from export/to_int8.py: int8 kernels
             self.precision = "int8"
         self._request = self.compiled.create_infer_request()
         self._lock = threading.Lock()
@@ -152,10 +155,15 @@ def _dims(shape: Any) -> list[object]:
     return [d.get_length() if d.is_static else None for d in shape]
 
 
-def _metadata(ov_model: Any, key: str) -> str | None:
-    """A ``metadata_props`` entry of an ONNX model as OpenVINO exposes it (rt_info ``framework``)."""
-    path = ["framework", key]
+def _ir_metadata(ov_model: Any) -> dict[str, str]:
+    """The ONNX ``metadata_props`` an OpenVINO IR (.xml) kept from its source, under rt_info ``framework``.
+
+    An IR has no ONNX file to read, so this is the one place its metadata comes from.
+    """
     try:
-        return str(ov_model.get_rt_info(path).astype(str)) if ov_model.has_rt_info(path) else None
-    except (RuntimeError, AttributeError):
-        return None
+        if not ov_model.has_rt_info(["framework"]):
+            return {}
+        entries = ov_model.get_rt_info(["framework"]).astype(dict)
+        return {str(key): str(value.astype(str)) for key, value in entries.items()}
+    except (RuntimeError, AttributeError, TypeError):
+        return {}

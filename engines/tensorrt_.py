@@ -16,14 +16,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engines._onnx_cache import EngineFileError, cache_dir, check_input, check_io, onnx_for, require_file
-from export.trt_build import (
-    DEFAULT_PROFILE,
-    ShapeProfile,
-    build_engine,
-    read_sidecar,
-    require_tensorrt,
-)
+from engines.contract import EngineFileError, check_input, check_io, require_file
+from engines.onnx_cache import cache_dir, onnx_for
+from engines.trt_build import build_engine
+from engines.trt_profile import DEFAULT_PROFILE, ShapeProfile
+from engines.trt_runtime import require_tensorrt
+from engines.trt_sidecar import read_sidecar
 
 __all__ = ["TensorRTEngine", "TensorRTOptions"]
 

@@ -26,9 +26,10 @@ import numpy as np
 import onnx
 
 from engines import ENGINES, load_upscaler
-from engines._onnx_cache import onnx_for
 from engines.benchmark import median_latency
-from export.onnx_export import read_metadata, save_onnx
+from engines.onnx_cache import onnx_for
+from engines.onnx_export import save_onnx
+from vdsr.checkpoint import read_onnx_metadata
 from vdsr.data import load_rgb_folder
 from vdsr.evaluate import evaluate
 from vdsr.pipeline import UpscaleLimits
@@ -123,7 +124,7 @@ def quantize_qdq(fp32: Path, out: Path, patches: Sequence[np.ndarray], *, keep_f
                         calibrate_method=calibrate)
     quantized = onnx.load(str(out))
     settings = {"keep_fp32": excluded, "calibration": method, "patches": len(patches)}
-    meta = {k: v for k, v in read_metadata(proto).items() if k.startswith("vdsr.")}
+    meta = {k: v for k, v in read_onnx_metadata(proto).items() if k.startswith("vdsr.")}
     onnx.helper.set_model_props(quantized, {**meta, "vdsr.dtype": "int8-qdq",
                                             "vdsr.int8": json.dumps(settings)})
     save_onnx(quantized, out)
@@ -154,7 +155,7 @@ def build_int8(checkpoint: Path, out: Path, data_root: Path, *, engine: str = "o
         if not report.accepted:
             return report
         proto = onnx.load(str(candidate))
-        onnx.helper.set_model_props(proto, {**read_metadata(proto), "vdsr.int8_set5": json.dumps(
+        onnx.helper.set_model_props(proto, {**read_onnx_metadata(proto), "vdsr.int8_set5": json.dumps(
             {str(s): round(d, 4) for s, d in report.deltas.items()})})
         save_onnx(proto, out)
     return dataclasses.replace(report, path=out)

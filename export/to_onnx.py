@@ -1,6 +1,6 @@
 """Export a VDSR checkpoint to ONNX: ``python export/to_onnx.py [--model NAME_OR_PATH] [--out PATH]``.
 
-Thin shell over :func:`export.onnx_export.export_onnx`: dynamic batch/height/width,
+Thin shell over :func:`engines.onnx_export.export_onnx`: dynamic batch/height/width,
 one self-contained file, BatchNorm folded, checked with onnx.checker and against
 PyTorch on a real image before it is written.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from export.onnx_export import DEFAULT_OPSET, ExportError, export_onnx  # noqa: E402
+from engines.onnx_export import DEFAULT_OPSET, ExportError, export_onnx  # noqa: E402
 from vdsr.checkpoint import CheckpointError  # noqa: E402
 from vdsr.weights import DEFAULT_MODEL, resolve_model  # noqa: E402
 

@@ -2,7 +2,7 @@
 
 Usage: ``python export/to_trt.py [--onnx PATH] [--min-shape/--opt-shape/--max-shape] [--out PATH]``.
 
-Thin shell over :mod:`export.trt_build`. Without ``--onnx`` the model given by
+Thin shell over :func:`engines.trt_build.build_engine`. Without ``--onnx`` the model given by
 ``--model`` (default: the shipped vdsr-20) is exported to ONNX first (cached).
 Writes the engine, ``<engine>.json`` (TensorRT version, GPU, shapes, precision)
 and updates a timing cache. Without TensorRT or a GPU it exits with status 2
@@ -18,13 +18,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from export.trt_build import (  # noqa: E402
-    DEFAULT_PROFILE,
-    ShapeProfile,
-    TensorRTUnavailableError,
-    build_engine,
-    require_tensorrt,
-)
+from engines.trt_build import build_engine  # noqa: E402
+from engines.trt_profile import DEFAULT_PROFILE, ShapeProfile  # noqa: E402
+from engines.trt_runtime import TensorRTUnavailableError, require_tensorrt  # noqa: E402
 
 EXIT_UNAVAILABLE = 2
 
@@ -60,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except TensorRTUnavailableError as exc:
         print(f"to_trt.py: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
-    from engines._onnx_cache import onnx_for  # exports and caches a checkpoint
+    from engines.onnx_cache import onnx_for  # exports and caches a checkpoint
     from vdsr.weights import resolve_model
 
     try:

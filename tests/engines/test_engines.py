@@ -18,7 +18,8 @@ import torch
 from onnx import TensorProto, helper
 
 from engines import ENGINES, PREFERENCE, _fastest, create_engine, gpu_backends
-from engines._onnx_cache import EngineFileError, EngineMismatchError, onnx_for
+from engines.contract import EngineFileError, EngineMismatchError
+from engines.onnx_cache import onnx_for
 from engines.onnxruntime_ import OnnxRuntimeEngine
 from engines.openvino_ import OpenVinoEngine, OpenVinoOptions
 from engines.tensorrt_ import TensorRTEngine
@@ -140,6 +141,25 @@ def test_mismatched_model_is_rejected(name: str, tmp_path: Path) -> None:
         cls(_conv_model(tmp_path / "renamed.onnx", input_name="input", meta_input="y"))
 
 
+def test_openvino_reads_the_metadata_an_ir_kept(tmp_path: Path) -> None:
+    """An OpenVINO IR has no ONNX file to read; the ONNX metadata it kept in its rt_info still counts."""
+    ov = pytest.importorskip("openvino", reason="the IR is written by OpenVINO itself")
+    core = ov.Core()
+
+    def to_ir(onnx_path: Path) -> Path:
+        ir = onnx_path.with_suffix(".xml")
+        ov.save_model(core.read_model(str(onnx_path)), str(ir))
+        return ir
+
+    with pytest.raises(EngineMismatchError, match="metadata says 'y'"):
+        OpenVinoEngine(to_ir(_conv_model(tmp_path / "renamed.onnx", input_name="input", meta_input="y")))
+    labelled = onnx.load(str(_conv_model(tmp_path / "int8.onnx")))
+    helper.set_model_props(labelled, {"vdsr.input": "y", "vdsr.dtype": "int8-qdq"})
+    onnx.save(labelled, str(tmp_path / "int8.onnx"))
+    engine = OpenVinoEngine(to_ir(tmp_path / "int8.onnx"))
+    assert engine.path.suffix == ".xml" and engine.input_name == "y" and engine.precision == "int8"
+
+
 @pytest.mark.parametrize("name", ONNX_ENGINES)
 def test_mismatched_input_is_rejected(name: str, tmp_path: Path) -> None:
     engine = ENGINES.get(name)(_conv_model(tmp_path / "static.onnx", static=True))
@@ -226,6 +246,7 @@ def _recording_init(init, built: list):
     def wrapper(self, *args, **kwargs):
         init(self, *args, **kwargs)
         built.append(self)
+
     return wrapper
 
 
@@ -250,25 +271,29 @@ def _fake(name: str, seconds: float | None) -> type:
     def init(self, checkpoint: Path) -> None:
         if seconds is None:
             raise EngineUnavailableError(f"{name}: not installed")
+
     return type(name, (_FakeEngine,), {"name": name, "seconds": seconds, "__init__": init})
 
 
-def test_fastest_engine_picks_by_measurement_and_closes_the_rest(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fastest_engine_picks_by_measurement_and_closes_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("VDSR_CACHE_DIR", str(tmp_path))
     _FakeEngine.closed = []
     candidates = [_fake("slow", 0.3), _fake("missing", None), _fake("quick", 0.1), _fake("middle", 0.2)]
     reasons: list[str] = []
-    best = _fastest.fastest_engine(candidates, tmp_path / "m", model_key="m", reasons=reasons,
-                                   measure=lambda e: e.seconds)
+    best = _fastest.fastest_engine(
+        candidates, tmp_path / "m", model_key="m", reasons=reasons, measure=lambda e: e.seconds
+    )
     assert best.name == "quick"
     assert sorted(_FakeEngine.closed) == ["middle", "slow"]
     assert reasons == ["missing: missing: not installed"]
     # A cached pick that no longer builds is measured again, not trusted, and is tried once only.
     candidates[2] = _fake("quick", None)
     reasons = []
-    again = _fastest.fastest_engine(candidates, tmp_path / "m", model_key="m", reasons=reasons,
-                                    measure=lambda e: e.seconds)
+    again = _fastest.fastest_engine(
+        candidates, tmp_path / "m", model_key="m", reasons=reasons, measure=lambda e: e.seconds
+    )
     assert again.name == "middle"
     assert reasons == ["quick: quick: not installed", "missing: missing: not installed"]
     assert _fastest.fastest_engine([_fake("missing", None)], tmp_path / "m", model_key="m", reasons=[]) is None

@@ -1,4 +1,5 @@
-"""ONNX export: round trip at two sizes, BatchNorm folding, metadata, one self-contained file."""
+"""ONNX export (engines.onnx_export, export/to_onnx.py): round trip at two sizes, BatchNorm folding, metadata,
+one self-contained file."""
 
 from __future__ import annotations
 
@@ -12,17 +13,16 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from export.onnx_export import (
+from engines.onnx_export import (
     ExportError,
     export_onnx,
     fold_batchnorm,
-    read_metadata,
     reference_luma,
     to_onnx_model,
     verify_onnx,
 )
 from export.to_onnx import main as to_onnx_main
-from vdsr.checkpoint import save_checkpoint
+from vdsr.checkpoint import read_onnx_metadata, save_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.models import VDSR
 
@@ -55,7 +55,7 @@ def test_graph_is_dynamic_self_contained_and_carries_metadata(tmp_path: Path, ti
     dims = [d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
     assert dims == ["batch", 1, "height", "width"]
     assert "Cast" not in {n.op_type for n in proto.graph.node}  # no-op casts from .float() stripped
-    meta = read_metadata(out)
+    meta = read_onnx_metadata(out)
     assert ModelConfig.from_json(meta["vdsr.config"]) == ModelConfig(arch="plain", repeats=2, channels=8)
     assert meta["vdsr.opset"] == "17" == str(proto.opset_import[0].version)
     assert json.loads(meta["vdsr.scales"]) == [2.0, 3.0, 4.0]
@@ -74,7 +74,7 @@ def test_batchnorm_is_folded(arch: str, tmp_path: Path, tiny_model: Callable[...
     path = export_onnx(model, tmp_path / f"{arch}.onnx").path
     proto = onnx.load(str(path))
     assert "BatchNormalization" not in {n.op_type for n in proto.graph.node}
-    assert read_metadata(proto)["vdsr.bn_folded"] == "2"
+    assert read_onnx_metadata(proto)["vdsr.bn_folded"] == "2"
     np.testing.assert_allclose(run_onnx(path, y), run_torch(model, y), rtol=0, atol=1e-4)
 
 
@@ -107,5 +107,5 @@ def test_to_onnx_script(tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.Ca
 
 def test_checkpoint_metadata_survives(tmp_path: Path, tiny_model: Callable[..., VDSR]) -> None:
     checkpoint = save_checkpoint(tmp_path / "c.safetensors", tiny_model(), scales=[3])
-    meta = read_metadata(export_onnx(checkpoint, tmp_path / "c.onnx").path)
+    meta = read_onnx_metadata(export_onnx(checkpoint, tmp_path / "c.onnx").path)
     assert meta["vdsr.source"] == "c.safetensors" and json.loads(meta["vdsr.scales"]) == [3.0]

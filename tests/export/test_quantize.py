@@ -10,12 +10,11 @@ import onnx
 import pytest
 
 from engines import ENGINES
-from engines._onnx_cache import onnx_for
 from engines.benchmark import engine_rows
-from export.onnx_export import read_metadata
+from engines.onnx_cache import onnx_for
 from export.quantize import build_int8, calibration_patches, fp32_nodes, quantize_qdq
 from export.to_int8 import main as to_int8_main
-from vdsr.checkpoint import read_model_config
+from vdsr.checkpoint import read_model_config, read_onnx_metadata
 from vdsr.cli import main as cli_main
 from vdsr.imageio import read_image, write_image
 
@@ -41,7 +40,7 @@ def test_first_last_conv_and_residual_add_stay_fp32(int8_model: Path, tiny_check
     assert kept[:2] == [convs[0], convs[-1]] and any("Add" in name for name in kept)
     proto = onnx.load(str(int8_model))
     assert quantized_convs(proto) == set(convs[1:-1])
-    meta = read_metadata(proto)
+    meta = read_onnx_metadata(proto)
     assert meta["vdsr.dtype"] == "int8-qdq" and json.loads(meta["vdsr.int8"])["keep_fp32"] == kept
     assert read_model_config(int8_model) == read_model_config(tiny_checkpoint)
 
@@ -61,7 +60,7 @@ def test_gate_writes_only_within_tolerance(tmp_path: Path, tiny_checkpoint: Path
     report = build_int8(tiny_checkpoint, out, small_data, engine="onnxruntime", tolerance=100.0, keep_first=1,
                         patches=4, scales=[2])
     assert report.accepted and report.path == out and out.is_file()
-    assert set(json.loads(read_metadata(out)["vdsr.int8_set5"])) == {"2"}
+    assert set(json.loads(read_onnx_metadata(out)["vdsr.int8_set5"])) == {"2"}
     assert "| x2 |" in report.table() and "kept" in report.table()
 
     refused = tmp_path / "refused.onnx"

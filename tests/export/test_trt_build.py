@@ -1,4 +1,5 @@
-"""The parts of the TensorRT path that need no GPU: shapes, fp16 ONNX, sidecar, and the script's exit."""
+"""The parts of the TensorRT path (engines.trt_* and export/to_trt.py) that need no GPU: shapes, fp16 ONNX,
+sidecar, the build flow against a stand-in TensorRT, and the script's exit."""
 
 from __future__ import annotations
 
@@ -17,19 +18,15 @@ import pytest
 import torch
 from onnx import TensorProto
 
-from export.onnx_export import export_onnx, read_metadata
-from export.trt_build import (
-    DEFAULT_PROFILE,
-    ShapeProfile,
-    TensorRTUnavailableError,
-    convert_to_fp16,
-    parse_shape,
-    read_sidecar,
-    require_tensorrt,
-    sidecar_path,
-    uses_strong_typing,
-    write_sidecar,
-)
+import engines.trt_build as trt_build
+from engines.contract import EngineMismatchError
+from engines.onnx_export import export_onnx
+from engines.onnx_fp16 import convert_to_fp16
+from engines.trt_profile import DEFAULT_PROFILE, ShapeProfile, parse_shape
+from engines.trt_runtime import TensorRTUnavailableError, require_tensorrt, uses_strong_typing
+from engines.trt_sidecar import read_sidecar, sidecar_path, write_sidecar
+from export.to_trt import main as to_trt_main
+from vdsr.checkpoint import read_onnx_metadata
 from vdsr.config import ModelConfig
 from vdsr.engine import EngineUnavailableError
 from vdsr.models import VDSR
@@ -74,7 +71,7 @@ def test_fp16_conversion_keeps_head_residual_and_io_in_fp32(
     assert [n.op_type for n in graph.node].count("Cast") == 2  # into fp16 after the head, back before the add
     final = graph.node[-1]
     assert final.op_type == "Add" and "y" in final.input  # the global residual reads the fp32 input
-    assert read_metadata(half)["vdsr.dtype"].startswith("float16")
+    assert read_onnx_metadata(half)["vdsr.dtype"].startswith("float16")
     assert fp32.graph.initializer[0].data_type == TensorProto.FLOAT  # input model untouched
     y = np.random.default_rng(0).random((1, 1, 24, 20), dtype=np.float32)
     session = ort.InferenceSession(half.SerializeToString(), providers=["CPUExecutionProvider"])
@@ -154,10 +151,8 @@ def test_to_trt_exits_nonzero_with_one_line(tmp_path: Path) -> None:
 
 
 def test_to_trt_rejects_bad_shapes_before_looking_for_tensorrt(capsys: pytest.CaptureFixture[str]) -> None:
-    from export.to_trt import main
-
     with pytest.raises(SystemExit) as info:
-        main(["--min-shape", "1x1x64x64", "--opt-shape", "1x1x32x32"])
+        to_trt_main(["--min-shape", "1x1x64x64", "--opt-shape", "1x1x32x32"])
     assert info.value.code == 2 and "min <= opt <= max" in capsys.readouterr().err
 
 
@@ -165,19 +160,16 @@ def test_to_trt_rejects_bad_shapes_before_looking_for_tensorrt(capsys: pytest.Ca
 @pytest.mark.skipif(not TRT_RUNS_HERE, reason="needs tensorrt and a CUDA GPU")
 def test_build_and_run_engine(tmp_path: Path, tiny_checkpoint: Path, tiny_model: Callable[..., VDSR]) -> None:
     from engines.tensorrt_ import TensorRTEngine
-    from export.trt_build import build_engine
 
     onnx_path = export_onnx(tiny_checkpoint, tmp_path / "m.onnx").path
     profile = ShapeProfile.parse("1x1x16x16", "1x1x64x64", "2x1x128x128")
-    result = build_engine(onnx_path, tmp_path / "m.engine", profile, timing_cache=tmp_path / "timing.cache")
+    result = trt_build.build_engine(onnx_path, tmp_path / "m.engine", profile, timing_cache=tmp_path / "timing.cache")
     assert result.engine.is_file() and result.sidecar.is_file() and (tmp_path / "timing.cache").is_file()
     engine = TensorRTEngine(result.engine)
     y = np.random.default_rng(0).random((2, 1, 40, 56), dtype=np.float32)
     with torch.inference_mode():
         want = tiny_model()(torch.from_numpy(y)).numpy()
     np.testing.assert_allclose(engine(y), want, rtol=0, atol=1e-2)
-    from engines._onnx_cache import EngineMismatchError
-
     with pytest.raises(EngineMismatchError, match="profile"):
         engine(np.zeros((1, 1, 256, 256), np.float32))
 
@@ -279,8 +271,6 @@ def _fake_tensorrt(version: str, *, weak_typing: bool, rec: _Recorder) -> Simple
 def test_build_flow_for_tensorrt_10_and_11(
     version: str, weak_typing: bool, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import export.trt_build as trt_build
-
     rec = _Recorder()
     fake = _fake_tensorrt(version, weak_typing=weak_typing, rec=rec)
     monkeypatch.setitem(sys.modules, "tensorrt", fake)
@@ -307,16 +297,13 @@ def test_build_flow_for_tensorrt_10_and_11(
 def test_to_trt_script_with_a_stand_in_tensorrt(
     tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import export.trt_build as trt_build
-    from export.to_trt import main
-
     monkeypatch.setitem(sys.modules, "tensorrt", _fake_tensorrt("10.13.0", weak_typing=True, rec=_Recorder()))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)
     monkeypatch.setattr(trt_build, "gpu_description", lambda device_id=0: {"name": "Fake GPU"})
     onnx_path = export_onnx(tiny_checkpoint, tmp_path / "m.onnx").path
-    assert main(["--onnx", str(onnx_path), "--opt-shape", "1x1x128x128", "--max-shape", "1x1x256x256"]) == 0
+    assert to_trt_main(["--onnx", str(onnx_path), "--opt-shape", "1x1x128x128", "--max-shape", "1x1x256x256"]) == 0
     assert (tmp_path / "m.engine").is_file() and (tmp_path / "m.engine.json").is_file()
     assert (tmp_path / "timing.cache").is_file() and "FP16 builder flag" in capsys.readouterr().out
-    assert main(["--onnx", str(tmp_path / "missing.onnx")]) == 1
+    assert to_trt_main(["--onnx", str(tmp_path / "missing.onnx")]) == 1
     assert "ONNX file not found" in capsys.readouterr().err

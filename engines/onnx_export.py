@@ -8,7 +8,9 @@ the model passes ``onnx.checker`` and matches PyTorch (max abs difference
 <= 1e-4) on a real image run through ONNX Runtime.
 
 The model's provenance travels in ``metadata_props`` (keys start ``vdsr.``),
-so engines never need the training config. :func:`read_metadata` reads it back.
+so engines never need the training config; :func:`vdsr.checkpoint.read_onnx_metadata`
+reads it back. Lives in the runtime package because the ONNX backends export a
+checkpoint on first use (:mod:`engines.onnx_cache`); ``export/to_onnx.py`` is its shell.
 
 Uses the TorchScript-based exporter (``dynamo=False``): in torch 2.13 it still
 works (with a DeprecationWarning), while the torch.export-based exporter needs
@@ -33,7 +35,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from vdsr.checkpoint import load_checkpoint
+from vdsr.checkpoint import load_checkpoint, read_onnx_metadata
 from vdsr.color import rgb_to_y
 from vdsr.data import data_dir, load_rgb_folder
 from vdsr.models import VDSR
@@ -46,7 +48,6 @@ __all__ = [
     "ExportReport",
     "export_onnx",
     "fold_batchnorm",
-    "read_metadata",
     "reference_luma",
     "save_onnx",
     "strip_noop_casts",
@@ -218,13 +219,6 @@ def to_onnx_model(
     return proto, n_bn
 
 
-def read_metadata(model: onnx.ModelProto | str | Path) -> dict[str, str]:
-    """The ``metadata_props`` of an ONNX model (or file) as a dict."""
-    if not isinstance(model, onnx.ModelProto):
-        model = onnx.load(str(model), load_external_data=False)
-    return {p.key: p.value for p in model.metadata_props}
-
-
 def verify_onnx(proto: onnx.ModelProto, reference: nn.Module, y: np.ndarray, *, atol: float = 1e-4) -> float:
     """Check ``proto`` with onnx.checker and compare it with ``reference`` on ``y`` in ONNX Runtime.
 
@@ -307,7 +301,7 @@ def export_onnx(
         checked_on = f"given image {tuple(check_image.shape)}"
     diff = verify_onnx(proto, model, np.ascontiguousarray(check_image, dtype=np.float32), atol=atol)
     onnx.helper.set_model_props(
-        proto, {**read_metadata(proto), "vdsr.checked_on": checked_on, "vdsr.max_abs_diff": f"{diff:.3g}"}
+        proto, {**read_onnx_metadata(proto), "vdsr.checked_on": checked_on, "vdsr.max_abs_diff": f"{diff:.3g}"}
     )
     out = Path(out)
     save_onnx(proto, out)

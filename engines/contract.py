@@ -1,36 +1,17 @@
-"""Helpers shared by the ONNX-based backends: model-file errors, I/O checks and the ONNX cache.
+"""The VDSR engine contract every backend checks: one float (N, 1, H, W) input and output, clear errors.
 
-Engines accept either a model file of their own format (``.onnx``, ``.xml``,
-``.engine``) or a VDSR ``.safetensors`` checkpoint. A checkpoint is exported to
-ONNX once and cached under ``$VDSR_CACHE_DIR`` (default ``~/.cache/vdsr``) as
-``onnx/<model name>-<sha256[:16]>-op<opset>.onnx``, keyed by the checkpoint's
-sha256, so a retrained checkpoint never reuses a stale export.
+A model file that does not fit, or an input that does not fit the model, is refused with one line
+that names the file, the tensor and the shape, instead of a runtime's own message.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-__all__ = [
-    "EngineFileError",
-    "EngineMismatchError",
-    "cache_dir",
-    "check_io",
-    "check_input",
-    "file_sha256",
-    "onnx_for",
-    "require_file",
-]
-
-log = logging.getLogger(__name__)
-
-CHECKPOINT_SUFFIXES = (".safetensors",)
+__all__ = ["EngineFileError", "EngineMismatchError", "check_input", "check_io", "require_file"]
 
 
 class EngineFileError(ValueError):
@@ -42,48 +23,12 @@ class EngineMismatchError(EngineFileError):
     and one float output of shape (N, 1, H, W), with the expected names and sizes."""
 
 
-def cache_dir() -> Path:
-    """``$VDSR_CACHE_DIR`` or ``~/.cache/vdsr`` (not created here)."""
-    env = os.environ.get("VDSR_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "vdsr"
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def require_file(engine: str, path: str | Path) -> Path:
     """``path`` as a Path, or :class:`EngineFileError` (one line) when it is not a file."""
     path = Path(path)
     if not path.is_file():
         raise EngineFileError(f"{engine}: model file not found: {path}")
     return path
-
-
-def onnx_for(model: str | Path, engine: str) -> Path:
-    """The ONNX file for ``model``: itself if it is ``.onnx``, else the cached export of the checkpoint.
-
-    Raises:
-        EngineFileError: the file does not exist or is of a kind this engine cannot load.
-    """
-    path = require_file(engine, model)
-    if path.suffix == ".onnx":
-        return path
-    if path.suffix not in CHECKPOINT_SUFFIXES:
-        raise EngineFileError(f"{engine}: cannot load {path.name}: expected .onnx or a .safetensors checkpoint")
-    from export.onnx_export import DEFAULT_OPSET, export_onnx  # heavy (torch.onnx): only when exporting
-    from vdsr.checkpoint import read_checkpoint_info
-
-    info = read_checkpoint_info(path)
-    out = cache_dir() / "onnx" / f"{info.config.name}-{file_sha256(path)[:16]}-op{DEFAULT_OPSET}.onnx"
-    if not out.is_file():
-        log.info("exporting %s to %s (once per checkpoint)", path, out)
-        export_onnx(path, out, opset=DEFAULT_OPSET)
-    return out
 
 
 def check_io(
