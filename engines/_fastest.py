@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from engines.onnx_cache import cache_dir
+from engines.timing import latency_seconds
 from vdsr.cpu import cpu_name
 from vdsr.engine import Engine, EngineUnavailableError
 
@@ -33,19 +34,14 @@ _RUNTIMES = ("torch", "onnxruntime", "openvino")
 
 
 def cache_file() -> Path:
+    """Where the pick is remembered, per machine, runtime versions and model."""
     return cache_dir() / "fastest-cpu-engine.json"
 
 
 def probe_seconds(engine: Engine, size: int = PROBE_SIZE) -> float:
-    """Best of two timed calls on a ``size`` x ``size`` plane, after one warm-up call."""
+    """Best of two timed calls on a random ``size`` x ``size`` plane, after one warm-up call."""
     plane = np.random.default_rng(0).random((1, 1, size, size), dtype=np.float32)
-    engine(plane)
-    times = []
-    for _ in range(2):
-        start = time.perf_counter()
-        engine(plane)
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return latency_seconds(engine, plane, repeats=2, warmup=1, statistic=min)
 
 
 def _cache_key(model_key: str, names: Sequence[str]) -> str:
@@ -117,6 +113,13 @@ def fastest_engine(
             engine.close()
     timings = ", ".join(f"{name} {s * 1e3:.0f} ms" for name, s in sorted(seconds.items(), key=lambda kv: kv[1]))
     log.info("engine auto: measured a %dx%d tile: %s; using %s", PROBE_SIZE, PROBE_SIZE, timings, best.name)
-    _write_cache(key, {"engine": best.name, "ms": {n: round(s * 1e3, 1) for n, s in seconds.items()},
-                       "probe": PROBE_SIZE, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
+    _write_cache(
+        key,
+        {
+            "engine": best.name,
+            "ms": {n: round(s * 1e3, 1) for n, s in seconds.items()},
+            "probe": PROBE_SIZE,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        },
+    )
     return best

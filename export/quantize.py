@@ -26,9 +26,9 @@ import numpy as np
 import onnx
 
 from engines import ENGINES, load_upscaler
-from engines.benchmark import median_latency
 from engines.onnx_cache import onnx_for
 from engines.onnx_export import save_onnx
+from engines.timing import latency_seconds
 from vdsr.checkpoint import read_onnx_metadata
 from vdsr.data import load_rgb_folder
 from vdsr.evaluate import evaluate
@@ -148,7 +148,7 @@ def build_int8(checkpoint: Path, out: Path, data_root: Path, *, engine: str = "o
             runner = ENGINES.get(engine)(path)
             upscaler = load_upscaler(checkpoint, runner, limits=UpscaleLimits(tile=1024))
             psnr[label] = {s.scale: s.psnr for s in evaluate({label: upscaler}, images, scales, with_ssim=False)}
-            latency[label] = median_latency(runner, tile)
+            latency[label] = latency_seconds(runner, tile)
             runner.close()
         report = QuantReport(path=None, engine=engine, tolerance=tolerance, psnr_fp32=psnr["fp32"],
                              psnr_int8=psnr["int8"], latency_fp32_s=latency["fp32"], latency_int8_s=latency["int8"])
