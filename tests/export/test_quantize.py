@@ -9,8 +9,8 @@ import numpy as np
 import onnx
 import pytest
 
+from benchmarks.measure import engine_rows
 from engines import ENGINES
-from engines.benchmark import engine_rows
 from engines.onnx_cache import onnx_for
 from export.quantize import build_int8, calibration_patches, fp32_nodes, quantize_qdq
 from export.to_int8 import main as to_int8_main
