@@ -33,6 +33,19 @@ def int8_model(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint: Path, 
     return quantize_qdq(onnx_for(tiny_checkpoint, "test"), out, patches, keep_first=1)
 
 
+def test_calibration_patches_are_real_network_inputs_drawn_deterministically(small_data: Path) -> None:
+    patches = calibration_patches(small_data / "T91", count=6, size=32, seed=3)
+    again = calibration_patches(small_data / "T91", count=6, size=32, seed=3)
+    other = calibration_patches(small_data / "T91", count=6, size=32, seed=4)
+    assert all(np.array_equal(a, b) for a, b in zip(patches, again, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(patches, other, strict=True))
+    for patch in patches:
+        assert patch.shape == (1, 1, 32, 32) and patch.dtype == np.float32 and patch.flags.c_contiguous
+        assert patch.min() > -0.1 and patch.max() < 1.1 and patch.std() > 0  # luma (bicubic overshoots a little)
+    with pytest.raises(ValueError, match="large enough"):
+        calibration_patches(small_data / "T91", count=1, size=4096)
+
+
 def test_first_last_conv_and_residual_add_stay_fp32(int8_model: Path, tiny_checkpoint: Path) -> None:
     fp32 = onnx.load(str(onnx_for(tiny_checkpoint, "test")))
     convs = [n.name for n in fp32.graph.node if n.op_type == "Conv"]
@@ -57,23 +70,45 @@ def test_engines_run_the_int8_model_close_to_fp32(
 
 def test_gate_writes_only_within_tolerance(tmp_path: Path, tiny_checkpoint: Path, small_data: Path) -> None:
     out = tmp_path / "kept.onnx"
-    report = build_int8(tiny_checkpoint, out, small_data, engine="onnxruntime", tolerance=100.0, keep_first=1,
-                        patches=4, scales=[2])
+    report = build_int8(
+        tiny_checkpoint, out, small_data, engine="onnxruntime", tolerance=100.0, keep_first=1, patches=4, scales=[2]
+    )
     assert report.accepted and report.path == out and out.is_file()
     assert set(json.loads(read_onnx_metadata(out)["vdsr.int8_set5"])) == {"2"}
     assert "| x2 |" in report.table() and "kept" in report.table()
 
     refused = tmp_path / "refused.onnx"
-    assert to_int8_main(["--model", str(tiny_checkpoint), "--out", str(refused), "--data-dir", str(small_data),
-                         "--engine", "onnxruntime", "--tolerance", "-1", "--patches", "4", "--keep-first", "1"]) == 1
+    assert (
+        to_int8_main(
+            [
+                "--model",
+                str(tiny_checkpoint),
+                "--out",
+                str(refused),
+                "--data-dir",
+                str(small_data),
+                "--engine",
+                "onnxruntime",
+                "--tolerance",
+                "-1",
+                "--patches",
+                "4",
+                "--keep-first",
+                "1",
+            ]
+        )
+        == 1
+    )
     assert not refused.exists()
 
 
 def test_cli_upscales_with_an_onnx_model(int8_model: Path, tmp_path: Path, rgb_image: np.ndarray) -> None:
     src, out = tmp_path / "in.png", tmp_path / "up.png"
     write_image(src, rgb_image)
-    assert cli_main(["upscale", str(src), str(out), "--scale", "2", "--model", str(int8_model),
-                     "--engine", "onnxruntime"]) == 0
+    assert (
+        cli_main(["upscale", str(src), str(out), "--scale", "2", "--model", str(int8_model), "--engine", "onnxruntime"])
+        == 0
+    )
     assert read_image(out).shape == (rgb_image.shape[0] * 2, rgb_image.shape[1] * 2, 3)
 
 
