@@ -8,14 +8,17 @@ checkpoint path), else weights/vdsr-20.safetensors. See docs/app.md.
 from __future__ import annotations
 
 import logging
+import sys
 
 from demo import build_demo
-from demo.handlers import warm_up
+from demo.errors import SetupError
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-demo = build_demo()
-warm_up()  # load the default engine once, before the first request
+try:
+    demo = build_demo(warm_up=True)  # load the default engine once, before the first request
+except SetupError as exc:
+    sys.exit(f"Cannot start the app: {exc}")
 
 if __name__ == "__main__":
     demo.launch()

@@ -1,4 +1,4 @@
-"""The Gradio app (UI only): :func:`build_demo` wires components to :mod:`demo.handlers`."""
+"""The Gradio app: :func:`build_demo` makes its state and wires the UI (:mod:`demo.ui`) to :mod:`demo.handlers`."""
 
 from __future__ import annotations
 

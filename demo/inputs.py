@@ -1,0 +1,123 @@
+"""Gradio inputs -> checked values: scale factors, image arrays, video descriptions and frames, file names.
+
+Everything here raises :class:`gradio.Error` with a one-line reason when the input cannot be used.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from demo.errors import request_error
+from demo.limits import AppLimits
+from vdsr.imageio import ImageReadError, read_image
+from vdsr.video import VideoError, VideoInfo, probe_video, read_frames
+
+__all__ = [
+    "check_video_work",
+    "describe_video",
+    "file_stem",
+    "parse_scale",
+    "probe_upload",
+    "read_frame",
+    "read_upload",
+    "scale_tag",
+    "uploaded_video",
+]
+
+
+def parse_scale(scale: str | float | None, factor: float | None, limits: AppLimits) -> float:
+    """``x2``/``x3``/``x4`` -> 2/3/4; ``free`` -> ``factor``; a number (or numeric string) is taken as is."""
+    text = str(scale if scale is not None else "x2").strip().lower()
+    if text == "free":
+        value = float(factor) if factor is not None else float("nan")
+    else:
+        try:
+            value = float(text.removeprefix("x").removeprefix("×"))
+        except ValueError:
+            raise gr.Error(f"Scale must be x2, x3, x4, free or a number; got {scale!r}.") from None
+    if not math.isfinite(value) or not limits.min_free_scale <= value <= limits.max_free_scale:
+        raise gr.Error(f"Scale must be between {limits.min_free_scale:g} and {limits.max_free_scale:g}; got {value:g}.")
+    return value
+
+
+def read_upload(path: str | None, limits: AppLimits) -> np.ndarray:
+    """Uploaded image file -> uint8/uint16 array (bit depth and alpha kept)."""
+    if not path:
+        raise gr.Error("Upload an image first (PNG, JPEG, BMP, WebP or TIFF).")
+    try:
+        return read_image(path, max_pixels=limits.max_input_pixels)
+    except ImageReadError as exc:
+        raise request_error("Cannot use this upload", exc, path) from None
+
+
+def uploaded_video(video: str | None) -> str:
+    """The uploaded video's path; an empty upload is refused."""
+    if not video:
+        raise gr.Error("Upload a video first (MP4, MOV, MKV, WebM, ...).")
+    return video
+
+
+def probe_upload(video: str, limits: AppLimits) -> VideoInfo:
+    """Uploaded video -> its description, if it is readable and within the frame-size and duration limits."""
+    try:
+        info = probe_video(video)
+    except VideoError as exc:
+        raise request_error("Cannot use this upload", exc, video) from None
+    if info.width * info.height > limits.max_video_frame_pixels:
+        raise gr.Error(
+            f"Frames of {info.width}x{info.height} are over this Space's limit of "
+            f"{limits.max_video_frame_pixels / 1e6:.2g} MP (640x360); downscale the video first."
+        )
+    if info.duration > limits.max_video_seconds + 0.05:
+        raise gr.Error(
+            f"The video is {info.duration:.1f} s long; this Space upscales clips up to "
+            f"{limits.max_video_seconds:g} s. Trim it first."
+        )
+    return info
+
+
+def check_video_work(info: VideoInfo, out_size: tuple[int, int], limits: AppLimits) -> None:
+    """Refuse a clip whose frames, at output size ``(height, width)``, add up to more output than the limit."""
+    out_h, out_w = out_size
+    work = info.frames * out_h * out_w
+    if work > limits.max_video_output_pixels:
+        raise gr.Error(
+            f"{info.frames} frames of {out_w}x{out_h} are {work / 1e6:.0f} MP of output, over this Space's limit of "
+            f"{limits.max_video_output_pixels / 1e6:g} MP; use a smaller scale or a shorter clip."
+        )
+
+
+def describe_video(info: VideoInfo) -> str:
+    """One line of Markdown: size, rate, length and codecs."""
+    audio = ", ".join(info.audio_codecs) if info.audio_codecs else "none"
+    return (
+        f"**{info.width}x{info.height}**, {float(info.fps):.3g} fps, {info.frames} frames, "
+        f"{info.duration:.2f} s, video {info.codec}, audio {audio}."
+    )
+
+
+def read_frame(video: str, index: int, info: VideoInfo) -> np.ndarray:
+    """Frame ``index`` of the video as upright (H, W, 3) uint8 RGB."""
+    if not 0 <= index < max(info.frames, 1):
+        raise gr.Error(f"Frame {index} is out of range: the video has {info.frames} frames (0 to {info.frames - 1}).")
+    try:
+        ((_, rgb),) = read_frames(video, [index])
+    except VideoError as exc:
+        raise request_error(f"Cannot read frame {index}", exc, video) from None
+    return rgb
+
+
+def file_stem(path: str | None, fallback: str) -> str:
+    """The upload's name without suffix, reduced to safe characters, for naming results."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).stem) if path else ""
+    return stem or fallback
+
+
+def scale_tag(scale: float) -> str:
+    """``x2``, ``x2.5``: the scale as it appears in result file names."""
+    return f"x{scale:g}"

@@ -1,0 +1,73 @@
+"""The app's per-request bounds, read from the environment when the app is built."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from demo.errors import SetupError
+from vdsr.pipeline import UpscaleLimits
+
+__all__ = ["ENV_PREFIX", "AppLimits", "limits_markdown"]
+
+ENV_PREFIX = "VDSR_APP_"
+
+
+@dataclass(frozen=True)
+class AppLimits:
+    """Per-request bounds sized for a free CPU Space (2 vCPU, 16 GB).
+
+    VDSR-20 costs about 1.3 MFLOP per output pixel (1.3 TFLOP per output
+    megapixel), roughly 10-20 s per output megapixel on 2 vCPU: the bounds keep
+    one image near a minute and one video within about ten minutes.
+    """
+
+    max_input_pixels: int = 1_000_000
+    max_output_pixels: int = 4_000_000
+    max_ensemble_output_pixels: int = 500_000  # the x8 self-ensemble runs the network 8 times per pixel
+    min_free_scale: float = 1.1
+    max_free_scale: float = 4.0
+    max_video_seconds: float = 10.0
+    max_video_frame_pixels: int = 640 * 360
+    max_video_output_pixels: int = 30_000_000
+    queue_size: int = 16
+    concurrency: int = 1
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> AppLimits:
+        """Defaults, overridden by ``VDSR_APP_<FIELD>`` variables (e.g. ``VDSR_APP_QUEUE_SIZE=32``).
+
+        Raises:
+            SetupError: a variable is not a number.
+        """
+        values: dict[str, int | float] = {}
+        for field in fields(cls):
+            name = ENV_PREFIX + field.name.upper()
+            raw = environ.get(name)
+            if raw is None:
+                continue
+            try:
+                number = float(raw)
+            except ValueError:
+                raise SetupError(f"{name} must be a number, got {raw!r}") from None
+            values[field.name] = int(number) if field.type == "int" else number
+        return cls(**values)
+
+    def upscale_limits(self, *, ensemble: bool = False) -> UpscaleLimits:
+        """The upscaler's bounds for one request: the x8 self-ensemble has its own, smaller output limit."""
+        output = self.max_ensemble_output_pixels if ensemble else self.max_output_pixels
+        return UpscaleLimits(max_output_pixels=output, max_scale=self.max_free_scale)
+
+
+def limits_markdown(limits: AppLimits) -> str:
+    """The limits as one line of UI text."""
+    return (
+        f"Limits on this free CPU Space: images up to {limits.max_input_pixels / 1e6:g} MP in and "
+        f"{limits.max_output_pixels / 1e6:g} MP out ({limits.max_ensemble_output_pixels / 1e6:g} MP with the x8 "
+        f"self-ensemble); videos up to {limits.max_video_seconds:g} s with "
+        f"frames up to {limits.max_video_frame_pixels / 1e6:.2g} MP (640x360), "
+        f"{limits.max_video_output_pixels / 1e6:g} MP of output in all (frames x output size); "
+        f"free scale {limits.min_free_scale:g} to {limits.max_free_scale:g}. "
+        f"Requests run {limits.concurrency} at a time; at most {limits.queue_size} wait in the queue."
+    )
