@@ -11,7 +11,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from vdsr import video
 from vdsr.checkpoint import CheckpointError
 from vdsr.data import IMAGE_SUFFIXES, data_dir, load_set
 from vdsr.degrade import parse_spec
@@ -20,7 +19,7 @@ from vdsr.evaluate import PAPER_SET5, Lanczos, Method, evaluate, format_degradat
 from vdsr.folders import upscale_folder
 from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.pipeline import InputError, Upscaler
-from vdsr.video import VIDEO_SUFFIXES, VideoError
+from vdsr.video import VIDEO_SUFFIXES, VideoError  # plain Python: PyAV loads only for a video input
 from vdsr.weights import InputKind, input_kind, pick_model, resolve_model
 
 __all__ = ["main"]
@@ -28,8 +27,16 @@ __all__ = ["main"]
 log = logging.getLogger("vdsr")
 
 # Errors a user can cause; reported as one line, never a traceback.
-USER_ERRORS = (CheckpointError, EngineUnavailableError, ImageReadError, InputError, VideoError, FileNotFoundError,
-               KeyError, ValueError)
+USER_ERRORS = (
+    CheckpointError,
+    EngineUnavailableError,
+    ImageReadError,
+    InputError,
+    VideoError,
+    FileNotFoundError,
+    KeyError,
+    ValueError,
+)
 
 
 def _load_upscaler(model: str | None, engine: str, *, tile: int | None = None, ensemble: bool = False) -> Upscaler:
@@ -64,18 +71,34 @@ def _tqdm_progress(bar: tqdm) -> Callable[[int, int], None]:
 
 
 def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
-    video.probe_video(src)  # fail on a bad file before loading any model
+    from vdsr.video import extract_frames, probe_video, upscale_video  # PyAV: only a video input pays for it
+
+    probe_video(src)  # fail on a bad file before loading any model
     upscaler = _upscaler(args, "video")
     if args.frames:
         indices = [int(i) for i in args.frames.split(",") if i.strip()]
-        for path in video.extract_frames(src, indices, upscaler, args.scale, dst):
+        for path in extract_frames(src, indices, upscaler, args.scale, dst):
             log.info("wrote %s", path)
         return 0
     with tqdm(desc=src.name, unit="frame", disable=args.quiet, dynamic_ncols=True) as bar:
-        result = video.upscale_video(src, dst, upscaler, args.scale, crf=args.crf, start=args.start,
-                                     duration=args.duration, progress=_tqdm_progress(bar))
-    log.info("wrote %s: %d frames, %dx%d, %.1f frames/s", result.path, result.frames, result.width, result.height,
-             result.frames_per_second)
+        result = upscale_video(
+            src,
+            dst,
+            upscaler,
+            args.scale,
+            crf=args.crf,
+            start=args.start,
+            duration=args.duration,
+            progress=_tqdm_progress(bar),
+        )
+    log.info(
+        "wrote %s: %d frames, %dx%d, %.1f frames/s",
+        result.path,
+        result.frames,
+        result.width,
+        result.height,
+        result.frames_per_second,
+    )
     return 0
 
 
@@ -119,8 +142,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"\nx{scale}: PSNR dB (gain over bicubic); inputs degraded after the bicubic downscale")  # noqa: T201
             print(format_degradation_table(scores, scale))  # noqa: T201
     if args.json:
-        rows = [{"method": s.method, "scale": s.scale, "degradation": s.degradation, "psnr": s.psnr, "ssim": s.ssim,
-                 "per_image": s.per_image} for s in scores]
+        rows = [
+            {
+                "method": s.method,
+                "scale": s.scale,
+                "degradation": s.degradation,
+                "psnr": s.psnr,
+                "ssim": s.ssim,
+                "per_image": s.per_image,
+            }
+            for s in scores
+        ]
         Path(args.json).write_text(json.dumps({"set": label, "scores": rows}, indent=2))
     return 0
 
@@ -137,9 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("input", help="image file, folder of images, or video file")
     up.add_argument("output", help="output file, or folder when INPUT is a folder or --frames is given")
     up.add_argument("--scale", type=float, required=True, help="factor >= 1, e.g. 2, 3, 4 or 2.5")
-    up.add_argument("--model", default=None,
-                    help="shipped name, checkpoint or VDSR .onnx export (default: vdsr-20-real for video, JPEG "
-                         "and lossy WebP; vdsr-20 for lossless images)")
+    up.add_argument(
+        "--model",
+        default=None,
+        help="shipped name, checkpoint or VDSR .onnx export (default: vdsr-20-real for video, JPEG "
+        "and lossy WebP; vdsr-20 for lossless images)",
+    )
     up.add_argument("--engine", default="auto", help="auto, torch, onnxruntime, openvino or tensorrt")
     up.add_argument("--tile", type=int, default=None, help="tile size in output pixels (default 512)")
     up.add_argument("--ensemble", action="store_true", help=ENSEMBLE_HELP)
@@ -153,11 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="PSNR/SSIM on a benchmark set in the standard protocol")
     ev.add_argument("--models", nargs="*", default=["vdsr-20"], help="model names or checkpoint paths")
     ev.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
-    ev.add_argument("--images", help="folder of ground-truth images, or 'holdout' for the held-out video frames "
-                    "(default: <data-dir>/Set5)")
-    ev.add_argument("--degradation", nargs="+", default=["clean"], metavar="SPEC",
-                    help="damage the low-resolution inputs: clean, jpeg:50, h264:23, mpeg2:1500k, noise:5, "
-                         "blur:1.2+jpeg:60 ... (default clean, the paper's protocol)")
+    ev.add_argument(
+        "--images",
+        help="folder of ground-truth images, or 'holdout' for the held-out video frames (default: <data-dir>/Set5)",
+    )
+    ev.add_argument(
+        "--degradation",
+        nargs="+",
+        default=["clean"],
+        metavar="SPEC",
+        help="damage the low-resolution inputs: clean, jpeg:50, h264:23, mpeg2:1500k, noise:5, "
+        "blur:1.2+jpeg:60 ... (default clean, the paper's protocol)",
+    )
     ev.add_argument("--data-dir", help="datasets root (default $VDSR_DATA_DIR or ../shared/data)")
     ev.add_argument("--engine", default="torch", help="engine to evaluate with (default torch; fp16 on CUDA)")
     ev.add_argument("--json", help="also write the scores to this JSON file")

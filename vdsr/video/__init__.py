@@ -1,0 +1,67 @@
+"""Video in, video out: decode with PyAV, upscale every frame, encode H.264, keep the audio.
+
+Modules, one job each:
+
+- :mod:`~vdsr.video.formats`: which suffixes are video, which containers can be written, size limits.
+- :mod:`~vdsr.video.errors`: :class:`VideoError`, the one-line error every failure becomes.
+- :mod:`~vdsr.video.colour`: colour tags and YUV <-> RGB with the source's own matrix and range.
+- :mod:`~vdsr.video.probe`: open a file, find the picture stream, describe it (:func:`probe_video`).
+- :mod:`~vdsr.video.audio`: audio copied packet for packet, or re-encoded to AAC when it must be.
+- :mod:`~vdsr.video.request`: checks on an upscale request before anything is opened.
+- :mod:`~vdsr.video.transcode`: the decode -> upscale -> encode loop, audio interleaved.
+- :mod:`~vdsr.video.upscale`: :func:`upscale_video`, the whole run: checks, output size, temporary file.
+- :mod:`~vdsr.video.frames`: single frames as arrays (:func:`read_frames`) or comparison PNGs.
+
+Importing this package does not import PyAV: the suffixes, limits and :class:`VideoError` are
+plain Python, and the rest loads on first use, so upscaling an image never pays for PyAV.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from vdsr.video.errors import VideoError
+from vdsr.video.formats import MAX_OUTPUT_PIXELS, MAX_VIDEO_PIXELS, OUTPUT_SUFFIXES, VIDEO_SUFFIXES
+
+if TYPE_CHECKING:
+    from vdsr.video.frames import extract_frames, read_frames
+    from vdsr.video.probe import VideoInfo, probe_video
+    from vdsr.video.upscale import VideoResult, upscale_video
+
+__all__ = [
+    "MAX_OUTPUT_PIXELS",
+    "MAX_VIDEO_PIXELS",
+    "OUTPUT_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "VideoError",
+    "VideoInfo",
+    "VideoResult",
+    "extract_frames",
+    "read_frames",
+    "probe_video",
+    "upscale_video",
+]
+
+# Names that need PyAV -> the module that defines them; imported when first asked for.
+_NEEDS_PYAV = {
+    "VideoInfo": "probe",
+    "probe_video": "probe",
+    "VideoResult": "upscale",
+    "upscale_video": "upscale",
+    "extract_frames": "frames",
+    "read_frames": "frames",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _NEEDS_PYAV.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_NEEDS_PYAV))

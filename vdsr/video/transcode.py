@@ -1,0 +1,223 @@
+"""The decode -> upscale -> encode loop behind :func:`~vdsr.video.upscale_video`.
+
+Timing: frame timestamps (pts and time base) are carried over unchanged, so
+variable frame rate and audio/video sync survive. Audio streams are remuxed
+packet for packet; only a codec the output container cannot hold is
+re-encoded to AAC. Display rotation is kept as metadata (pixels are not
+rotated).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from vdsr.pipeline import Upscaler
+from vdsr.video.audio import AudioTrack
+from vdsr.video.colour import AVCOL_SPC_BY_NAME, AVCOL_UNSPECIFIED, to_rgb, to_yuv
+from vdsr.video.errors import VideoError, first_line
+from vdsr.video.probe import VideoInfo, time_base
+from vdsr.video.request import Trim
+
+__all__ = ["OutputFile", "Transcoder"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """Where and how the upscaled video is encoded."""
+
+    path: Path
+    fmt: str
+    size: tuple[int, int]  # (height, width), both even
+    matrix: str
+    crf: int
+    preset: str
+
+
+class Transcoder:
+    """One decode -> upscale -> encode pass into ``output.path``, the audio interleaved on the way.
+
+    Video and audio packets arrive mixed from one demuxer; this object holds what they share:
+    the trim window, the timestamp shift, where the video ended, and the audio still waiting.
+    Single use: build it, call :meth:`run` once.
+    """
+
+    out: av.container.OutputContainer  # opened by run()
+
+    def __init__(
+        self,
+        container: av.container.InputContainer,
+        vin: av.VideoStream,
+        info: VideoInfo,
+        upscaler: Upscaler,
+        scale: float,
+        output: OutputFile,
+        trim: Trim,
+        report: Callable[[int], None],
+    ) -> None:
+        self.container, self.vin, self.info = container, vin, info
+        self.upscaler, self.scale, self.output, self.trim, self.report = upscaler, scale, output, trim, report
+        self.tb = time_base(vin)
+        self.frame_step = 1 / float(info.fps)
+        self.first_time = -np.inf if trim.start is None else trim.start - self.frame_step / 2  # drop frames before
+        self.end_time = np.inf  # drop frames from here on (set at the first frame when duration is given)
+        self.audio_in = list(container.streams.audio)
+        self.held: dict[int, list[av.Packet]] = {s.index: [] for s in self.audio_in}  # audio before the first frame
+        self.tracks: dict[int, AudioTrack] = {}
+        self.vout: av.VideoStream | None = None
+        self.frames = 0
+        self.t0 = self.t_last = 0.0
+        self.keep_from, self.shift = -np.inf, 0.0  # audio window start and timestamp shift, seconds
+        self.t_end = np.inf  # end of the written video, known once the video is done
+        self.last_pts: int | None = None
+        self.shift_pts = 0
+        self.video_done = False
+
+    def run(self) -> tuple[int, float, tuple[str, ...]]:
+        """Transcode; returns (frames, seconds of video, audio labels)."""
+        start = self.trim.start
+        if start:
+            self.container.seek(int(start / self.tb) + (self.vin.start_time or 0), stream=self.vin, backward=True)
+        options = {"movflags": "+faststart"} if self.output.fmt in {"mp4", "mov"} else {}
+        self.out = av.open(str(self.output.path), mode="w", format=self.output.fmt, options=options)
+        try:
+            streams = self.container.streams
+            dropped = [f"{s.type} #{s.index}" for s in streams if s is not self.vin and s not in self.audio_in]
+            if dropped:
+                log.info("not copied: %s", ", ".join(dropped))
+            for packet in self.container.demux(self.vin, *self.audio_in):
+                handle = self._audio_packet if packet.stream.type == "audio" else self._video_packet
+                if handle(packet):
+                    break
+            self._finish()
+        finally:
+            self.out.close()
+        return self.frames, self.t_end - self.t0, tuple(track.label for track in self.tracks.values())
+
+    def _audio_packet(self, packet: av.Packet) -> bool:
+        """Hold or write one audio packet; True once every track has passed the end of the video."""
+        if packet.size == 0:
+            return False
+        track = self.tracks.get(packet.stream.index)
+        if track is None:
+            self.held[packet.stream.index].append(packet)
+            return False
+        track.pending.append(packet)
+        if not self.video_done:
+            return False
+        t = track.time(packet)
+        track.done = t is not None and t >= self.t_end
+        track.flush(self.out, self.t_end, self.keep_from, self.shift)
+        return all(tr.done for tr in self.tracks.values())
+
+    def _video_packet(self, packet: av.Packet) -> bool:
+        """Decode one video packet and encode its frames; True once the video is done and no audio waits."""
+        if self.video_done:
+            return False
+        try:
+            decoded = self.vin.decode(packet)
+        except av.FFmpegError as exc:
+            raise VideoError(
+                f"{self.info.path}: damaged video, decoding failed after {self.frames} frames ({first_line(exc)})"
+            ) from None
+        for frame in decoded:
+            if self._take(frame):
+                self.video_done = True
+                break
+        if not self.video_done:
+            return False
+        self.t_end = self.t_last + self.frame_step
+        return not self.tracks
+
+    def _take(self, frame: av.VideoFrame) -> bool:
+        """Encode ``frame`` if it lies in the trim window; True when the window is complete."""
+        if frame.pts is not None:
+            t = float(frame.pts * self.tb)
+        else:  # no timestamp (some AVI/raw streams): assume a constant rate
+            t = self.t_last + self.frame_step if self.frames else max(self.first_time, 0.0)
+        if t < self.first_time:
+            return False
+        if self.vout is None:
+            self._begin(frame, t)
+        if t >= self.end_time:
+            return True
+        self._encode(frame, t)
+        for track in self.tracks.values():
+            track.flush(self.out, t, self.keep_from, self.shift)
+        self.report(self.frames)
+        return self.trim.max_frames is not None and self.frames >= self.trim.max_frames
+
+    def _begin(self, first: av.VideoFrame, t: float) -> None:
+        """At the first kept frame: fix the trim window, open the video stream and the audio tracks."""
+        self.t0 = t
+        if self.trim.start is not None:
+            self.shift_pts, self.keep_from, self.shift = first.pts or 0, t, t
+        if self.trim.duration is not None:
+            self.end_time = (
+                (t if self.trim.start is None else self.trim.start) + self.trim.duration - self.frame_step / 2
+            )
+        self.vout = self._open_video_out(first)
+        for s in self.audio_in:
+            self.tracks[s.index] = AudioTrack(s, self.out)
+            self.tracks[s.index].pending = self.held.pop(s.index)
+
+    def _encode(self, frame: av.VideoFrame, t: float) -> None:
+        """Upscale one decoded frame and mux it with its timestamp carried over (shifted by a trim)."""
+        info, (out_h, out_w) = self.info, self.output.size
+        rgb = to_rgb(frame, info.color_matrix, info.color_range == "full", info.width, info.height)
+        sr = self.upscaler.upscale(rgb, self.scale)[:out_h, :out_w]
+        yuv = to_yuv(sr, self.output.matrix)
+        pts = frame.pts - self.shift_pts if frame.pts is not None else round((t - self.shift) / self.tb)
+        if self.last_pts is not None and pts <= self.last_pts:
+            pts = self.last_pts + 1  # x264 needs strictly increasing timestamps
+        yuv.pts, yuv.time_base = pts, self.tb
+        self.last_pts = pts
+        for encoded in self.vout.encode(yuv):
+            self.out.mux(encoded)
+        self.frames += 1
+        self.t_last = t
+
+    def _finish(self) -> None:
+        """Drain the encoder and the audio; a trimmed run stops the audio with the video."""
+        if self.vout is None:
+            raise VideoError(
+                f"{self.info.path}: no frames in the requested range"
+                if self.trim.start is not None
+                else f"{self.info.path}: the video stream has no frames"
+            )
+        for encoded in self.vout.encode(None):
+            self.out.mux(encoded)
+        self.t_end = self.t_last + self.frame_step
+        until = self.t_end if self.trim.active else np.inf
+        for track in self.tracks.values():
+            track.flush(self.out, until, self.keep_from, self.shift)
+            track.close(self.out, self.shift)
+
+    def _open_video_out(self, first: av.VideoFrame) -> av.VideoStream:
+        """The H.264 stream: source timing, output matrix, and the source's primaries, transfer, SAR and rotation."""
+        vin, info, output = self.vin, self.info, self.output
+        vout = self.out.add_stream("libx264", rate=info.fps)
+        vout.width, vout.height = output.size[1], output.size[0]
+        vout.pix_fmt = "yuv420p"
+        vout.time_base = vout.codec_context.time_base = time_base(vin)
+        vout.options = {"crf": str(output.crf), "preset": output.preset}
+        cc = vout.codec_context
+        cc.colorspace = AVCOL_SPC_BY_NAME[output.matrix]
+        cc.color_range = 1  # limited (MPEG)
+        if int(first.color_primaries) != AVCOL_UNSPECIFIED:
+            cc.color_primaries = int(first.color_primaries)
+        if int(first.color_trc) != AVCOL_UNSPECIFIED:
+            cc.color_trc = int(first.color_trc)
+        sar = vin.sample_aspect_ratio
+        if sar and sar != 1:
+            cc.sample_aspect_ratio = sar
+        if info.rotation:
+            vout.set_display_rotation(info.rotation)
+        return vout
