@@ -13,6 +13,7 @@ from typing import Literal
 from PIL import Image
 
 from vdsr.checkpoint import CheckpointError
+from vdsr.video.formats import VIDEO_SUFFIXES
 
 __all__ = ["DEFAULT_MODEL", "MODEL_DESCRIPTIONS", "REAL_MODEL", "WEIGHTS_DIR", "InputKind", "input_kind",
            "pick_model", "resolve_model", "shipped_models"]
@@ -32,7 +33,6 @@ _BEST_FOR: dict[str, tuple[str, str]] = {
     "lossy": (REAL_MODEL, "the image is lossy-compressed (JPEG or lossy WebP)"),
     "lossless": (DEFAULT_MODEL, "the image is stored losslessly"),
 }
-_VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".wmv", ".flv")
 
 
 def shipped_models() -> list[str]:
@@ -65,7 +65,7 @@ def _webp_is_lossy(path: Path) -> bool:
 def input_kind(path: str | Path) -> InputKind:
     """What a file is, as far as the choice of model goes: judged by its content, not only its name."""
     path = Path(path)
-    if path.suffix.lower() in _VIDEO_SUFFIXES:
+    if path.suffix.lower() in VIDEO_SUFFIXES:
         return "video"
     try:
         with Image.open(path) as im:
