@@ -26,7 +26,7 @@ def test_default_model_is_shipped_and_is_the_papers_vdsr20() -> None:
 
 
 # The shipped model's measured gain over bicubic on Set5 is +3.77 / +3.17 / +2.80 dB at x2 / x3 / x4
-# (docs/training.md). x2 is issue 3's floor; x3 and x4 guard what was reached.
+# (docs/notes.md). x2 is issue 3's floor; x3 and x4 guard what was reached.
 MIN_GAIN_DB = {2: 3.5, 3: 3.0, 4: 2.6}
 
 

@@ -1,6 +1,6 @@
 """Flip/rotation consistency: teach one network pass what the x8 self-ensemble knows.
 
-The x8 self-ensemble adds 0.1-0.2 dB to a trained VDSR-20 (docs/training.md), so the
+The x8 self-ensemble adds 0.1-0.2 dB to a trained VDSR-20 (docs/notes.md), so the
 network's outputs for an image and for its flipped or rotated copy disagree. With a
 consistency weight, each training step runs the batch and one non-identity flip/rotation
 of it through the network in one call; the loss is the mean of both outputs' losses (the

@@ -2,7 +2,7 @@
 
 The network runs on the 8 flips and rotations of its input, each result is turned
 back, and the 8 are averaged. It needs no retraining and costs 8 network passes;
-on Set5 it adds 0.11-0.14 dB to the shipped VDSR-20 (docs/training.md). Because
+on Set5 it adds 0.11-0.14 dB to the shipped VDSR-20 (docs/notes.md). Because
 each transform maps a tile and its halo onto themselves, it composes with tiling.
 """
 
