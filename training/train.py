@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
 import numpy as np
 import torch
@@ -81,7 +81,6 @@ class TrainConfig:
     degradations: dict[str, float] = field(default_factory=lambda: {"clean": 1.0})
     degradation_variants: int = 4  # precomputed versions of each low-resolution image per random spec
     val_degradations: tuple[str, ...] = ()  # validation also scores Set5 under these specs (e.g. jpeg:50)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_file(cls, path: str | Path) -> dict[str, Any]:
@@ -362,17 +361,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--workers", type=int, help="patch-sampling processes (default: 8 on a GPU, 0 on a CPU)")
     p.add_argument("--stop", type=int, help="end this invocation at this step (the schedule still spans --iterations)")
-    for f in fields(TrainConfig):
-        if f.name == "extra":
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        if f.type.startswith("dict"):
-            p.add_argument(flag, type=json.loads, default=None, help='JSON, e.g. \'{"clean": 0.3, "jpeg:30-95": 0.7}\'')
-        elif f.type.startswith("tuple"):
-            p.add_argument(flag, type=str if "str" in f.type else int, nargs="+", default=None)
+    for name, kind in get_type_hints(TrainConfig).items():
+        flag = "--" + name.replace("_", "-")
+        if get_origin(kind) is dict:
+            p.add_argument(flag, type=json.loads, help='JSON, e.g. \'{"clean": 0.3, "jpeg:30-95": 0.7}\'')
+        elif get_origin(kind) is tuple:
+            p.add_argument(flag, type=get_args(kind)[0], nargs="+")
         else:
-            kind = {"int": int, "float": float, "str": str}[f.type]
-            p.add_argument(flag, type=kind, default=None)
+            p.add_argument(flag, type=kind)
     return p
 
 
@@ -384,8 +380,8 @@ def main(argv: list[str] | None = None) -> int:
         given = getattr(args, f.name, None)
         if given is not None:
             values[f.name] = given
-    for key in ("scales", "val_scales", "val_degradations"):
-        if key in values:
+    for key, kind in get_type_hints(TrainConfig).items():
+        if get_origin(kind) is tuple and key in values:
             values[key] = tuple(values[key])
     cfg = TrainConfig(**values)
     out = args.out or Path("runs") / ModelConfig(arch=cfg.arch, repeats=cfg.repeats, channels=cfg.channels).name

@@ -8,9 +8,6 @@ from typing import Any
 
 __all__ = ["ModelConfig"]
 
-_ARCH_PREFIX = {"plain": "vdsr", "bn": "vdsr-bn", "resbn": "vdsr-resbn"}
-
-
 @dataclass(frozen=True)
 class ModelConfig:
     """Architecture of one VDSR variant.
@@ -27,8 +24,10 @@ class ModelConfig:
     channels: int = 64
 
     def __post_init__(self) -> None:
-        if self.arch not in _ARCH_PREFIX:
-            raise ValueError(f"unknown arch {self.arch!r}; choose from {sorted(_ARCH_PREFIX)}")
+        from vdsr.models.vdsr import ARCHS  # the registry of block types is the one list of architectures
+
+        if self.arch not in ARCHS:
+            raise ValueError(f"unknown arch {self.arch!r}; choose from {sorted(ARCHS.names())}")
         if self.repeats < 0 or self.channels < 1:
             raise ValueError("repeats must be >= 0 and channels >= 1")
 
@@ -45,8 +44,9 @@ class ModelConfig:
     @property
     def name(self) -> str:
         """Canonical name, e.g. ``vdsr-20`` or ``vdsr-bn-20`` (by total conv layers)."""
+        prefix = "vdsr" if self.arch == "plain" else f"vdsr-{self.arch}"
         suffix = "" if self.channels == 64 else f"-c{self.channels}"
-        return f"{_ARCH_PREFIX[self.arch]}-{self.depth}{suffix}"
+        return f"{prefix}-{self.depth}{suffix}"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

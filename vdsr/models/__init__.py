@@ -1,5 +1,5 @@
 """Model definitions."""
 
-from vdsr.models.vdsr import ARCHS, PRESETS, VDSR, build_model, count_parameters
+from vdsr.models.vdsr import ARCHS, VDSR, build_model, count_parameters
 
-__all__ = ["ARCHS", "PRESETS", "VDSR", "build_model", "count_parameters"]
+__all__ = ["ARCHS", "VDSR", "build_model", "count_parameters"]

@@ -15,7 +15,7 @@ from torch import nn
 from vdsr.config import ModelConfig
 from vdsr.registry import Registry
 
-__all__ = ["ARCHS", "PRESETS", "VDSR", "build_model", "count_parameters"]
+__all__ = ["ARCHS", "VDSR", "build_model", "count_parameters"]
 
 ARCHS: Registry[type[nn.Module]] = Registry("block type")
 
@@ -95,9 +95,3 @@ def build_model(config: ModelConfig) -> VDSR:
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
-
-PRESETS: Registry[ModelConfig] = Registry("model preset")
-for _arch in ARCHS:
-    for _repeats in (12, 18, 24, 30):
-        _cfg = ModelConfig(arch=_arch, repeats=_repeats)
-        PRESETS.add(_cfg.name, _cfg)
