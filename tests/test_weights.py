@@ -83,3 +83,17 @@ def test_pick_model_by_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(weights, "shipped_models", lambda: [DEFAULT_MODEL])
     name, reason = pick_model("video")
     assert name == DEFAULT_MODEL and f"{REAL_MODEL} is not installed" in reason
+
+
+@pytest.mark.parametrize("name", [n for n in shipped_models() if n != DEFAULT_MODEL])
+def test_other_shipped_models_measure_their_recorded_figures(name: str, data_root: Path) -> None:
+    """Every figure a shipped model records (Set5 clean, and under each damage it names) re-measures."""
+    model, info = load_checkpoint(resolve_model(name))
+    assert info.config == ModelConfig(arch="plain", repeats=18) and info.path.stat().st_size < 5_000_000
+    images = load_rgb_folder(data_root / "Set5")
+    recorded = {"clean": info.evaluation["psnr"], **info.evaluation.get("degraded_psnr", {})}
+    upscaler = load_upscaler(model)
+    for spec, by_scale in recorded.items():
+        scales = [int(s) for s in by_scale]
+        for score in evaluate({"m": upscaler}, images, scales, with_ssim=False, degradation=spec):
+            assert score.psnr == pytest.approx(by_scale[str(score.scale)], abs=0.01), (spec, score.scale)

@@ -23,3 +23,14 @@ def test_separately_scored_files_merge_into_one_report(tmp_path: Path) -> None:
     assert "| input | bicubic | vdsr-20 | vdsr-20-real |" in tables
     assert "| jpeg:50 | 35.25 | 34.71 (-0.54) | 36.50 (+1.25) |" in tables
     assert (tmp_path / "docs" / "real.png").stat().st_size > 1000
+
+
+def test_ship_records_the_figures_it_measures(small_data: Path, tiny_checkpoint: Path, tmp_path: Path) -> None:
+    from training.ship import ship
+    from vdsr.checkpoint import read_checkpoint_info
+
+    evaluation = ship(tiny_checkpoint, tmp_path / "shipped.safetensors", small_data, ["jpeg:50"], scales=[2])
+    info = read_checkpoint_info(tmp_path / "shipped.safetensors")
+    assert info.evaluation == evaluation
+    assert set(info.evaluation["psnr"]) == {"2"} and set(info.evaluation["degraded_psnr"]["jpeg:50"]) == {"2"}
+    assert info.evaluation["degraded_psnr"]["jpeg:50"]["2"] < info.evaluation["psnr"]["2"]
