@@ -9,10 +9,15 @@ import numpy as np
 import onnx
 import pytest
 
+import export.quantize
 from benchmarks.measure import engine_rows
 from engines import ENGINES
+from engines.calibration import calibration_patches
+from engines.int8_qdq import fp32_nodes, int8_for, quantize_qdq
 from engines.onnx_cache import onnx_for
-from export.quantize import build_int8, calibration_patches, fp32_nodes, quantize_qdq
+from engines.onnxruntime_ import OnnxRuntimeEngine
+from engines.quality_gate import gate_images, reference_engine, set5_psnr
+from export.quantize import build_int8
 from export.to_int8 import main as to_int8_main
 from vdsr.checkpoint import read_model_config, read_onnx_metadata
 from vdsr.cli import main as cli_main
@@ -75,7 +80,8 @@ def test_gate_writes_only_within_tolerance(tmp_path: Path, tiny_checkpoint: Path
     )
     assert report.accepted and report.path == out and out.is_file()
     assert set(json.loads(read_onnx_metadata(out)["vdsr.int8_set5"])) == {"2"}
-    assert "| x2 |" in report.table() and "kept" in report.table()
+    assert read_onnx_metadata(out)["vdsr.int8_reference"] == "torch fp32"
+    assert "| x2 |" in report.table() and "kept" in report.table() and "torch fp32 PSNR" in report.table()
 
     refused = tmp_path / "refused.onnx"
     assert (
@@ -126,3 +132,41 @@ def test_engines_report_int8_and_the_benchmark_runs_it(int8_model: Path, tiny_ch
         engine = rows[label](tiny_checkpoint)
         assert engine.precision == "int8" and engine.path == int8_model
     assert ENGINES.get("onnxruntime")(tiny_checkpoint).precision == "fp32"
+
+
+class CheckerOnnxRuntime(OnnxRuntimeEngine):
+    """ONNX Runtime with a +-4/255 checkerboard on every output: fp32 and int8 through it lose alike."""
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        rows, cols = np.indices(y.shape[-2:])
+        return super().__call__(y) + np.float32(4 / 255) * np.where((rows + cols) % 2, 1, -1).astype(np.float32)
+
+
+def test_the_int8_gate_compares_with_torch_fp32_not_with_its_own_engine(
+    tmp_path: Path, tiny_checkpoint: Path, small_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An engine that degrades fp32 and int8 alike (as OpenVINO's bf16 did on both sides) fools a same-engine
+    comparison, never the gate: the reference is PyTorch fp32 through the same pipeline."""
+
+    class Registry:
+        @staticmethod
+        def get(name: str) -> type:
+            return CheckerOnnxRuntime
+
+    monkeypatch.setattr(export.quantize, "ENGINES", Registry)
+    out = tmp_path / "int8.onnx"
+    # keep_first=3 leaves all four convolutions of the tiny model in fp32: int8 and fp32 run the same numbers
+    report = build_int8(tiny_checkpoint, out, small_data, engine="checker", keep_first=3, patches=4, scales=[2])
+    images = gate_images(small_data)
+    torch_fp32 = set5_psnr(tiny_checkpoint, reference_engine(tiny_checkpoint), images, [2])
+    same_engine_fp32 = set5_psnr(tiny_checkpoint, CheckerOnnxRuntime(onnx_for(tiny_checkpoint, "test")), images, [2])
+    assert report.gate.reference == pytest.approx(torch_fp32, abs=1e-4)
+    assert report.gate.candidate == pytest.approx(same_engine_fp32, abs=1e-4)  # no loss against its own engine
+    assert report.gate.losses[2] > 0.1 and not report.accepted and report.path is None and not out.exists()
+
+
+def test_auto_builds_the_int8_model_once(tiny_checkpoint: Path, small_data: Path) -> None:
+    first = int8_for(tiny_checkpoint, data_root=small_data)
+    stamp = first.stat().st_mtime_ns
+    assert int8_for(tiny_checkpoint, data_root=small_data) == first and first.stat().st_mtime_ns == stamp
+    assert read_onnx_metadata(first)["vdsr.dtype"] == "int8-qdq" and int8_for(first) == first
