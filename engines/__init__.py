@@ -3,8 +3,11 @@
 Each backend imports its runtime lazily, so importing this package never
 requires onnxruntime, openvino or tensorrt. ``create_engine("auto", ...)``
 takes the first backend that would run on a GPU here, in :data:`PREFERENCE`
-order; on a machine without one it measures the CPU backends and takes the
-fastest (:mod:`engines._fastest`, cached per machine).
+order; on a machine without one it picks a (backend, precision) pair: the
+fastest on this CPU among those that keep PyTorch fp32's Set5 PSNR within
+0.05 dB (:mod:`engines.candidates`, :mod:`engines.quality_gate`,
+:mod:`engines._fastest`), measured once and cached. A pair can also be named:
+``openvino:int8``. Whatever is built, one log line says its backend and precision.
 """
 
 from __future__ import annotations
@@ -13,20 +16,22 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from engines._fastest import fastest_engine
+from engines._fastest import fastest_admitted
+from engines.candidates import REFERENCE, Candidate, cpu_candidates
 from engines.factory import load_upscaler
+from engines.onnx_cache import CHECKPOINT_SUFFIXES, file_sha256
 from engines.onnxruntime_ import OnnxRuntimeEngine
 from engines.openvino_ import OpenVinoEngine
+from engines.quality_gate import QualityGate, gate_images
 from engines.tensorrt_ import TensorRTEngine
 from engines.torch_ import TorchEngine
-from vdsr.checkpoint import read_model_config
-from vdsr.engine import ENGINES, Engine, EngineUnavailableError
+from vdsr.engine import ENGINES, Engine, EngineUnavailableError, describe_engine
 
-__all__ = ["ENGINES", "PREFERENCE", "create_engine", "gpu_backends", "load_upscaler"]
+__all__ = ["ENGINES", "PREFERENCE", "create_engine", "describe_engine", "gpu_backends", "load_upscaler"]
 
 log = logging.getLogger(__name__)
 
-# The one list of backends. On a GPU, ``auto`` takes the first that builds; on a CPU it measures them all.
+# The one list of backends. On a GPU, ``auto`` takes the first that builds; on a CPU it measures pairs.
 PREFERENCE: tuple[type, ...] = (TensorRTEngine, OpenVinoEngine, OnnxRuntimeEngine, TorchEngine)
 for _engine in PREFERENCE:
     ENGINES.add(_engine.name, _engine)
@@ -43,27 +48,64 @@ def gpu_backends() -> list[type]:
 
 @lru_cache(maxsize=8)
 def create_engine(name: str, checkpoint: Path) -> Engine:
-    """Build (once per process) the engine ``name`` (or ``auto``) for a checkpoint file.
+    """Build (once per process) the engine ``name`` for a model file: ``auto``, a backend, or a
+    ``backend:precision`` pair such as ``openvino:int8``. Logs the backend and precision it runs.
 
     Raises:
         EngineUnavailableError: the backend cannot run here; the message says why.
         KeyError: ``name`` is not a known backend.
+        ValueError: ``name`` is not a known pair.
     """
-    if name != "auto":
-        return ENGINES.get(name)(checkpoint)
+    if name == "auto":
+        engine = _auto(checkpoint)
+    elif ":" in name:
+        engine = Candidate.parse(name).build(checkpoint)
+    else:
+        engine = ENGINES.get(name)(checkpoint)
+    log.info("engine %s: %s", name, describe_engine(engine))
+    return engine
+
+
+def _auto(checkpoint: Path) -> Engine:
     reasons: list[str] = []
-    gpu = gpu_backends()
-    for cls in gpu:
+    for cls in gpu_backends():
         try:
-            engine = cls(checkpoint)
+            return cls(checkpoint)
         except EngineUnavailableError as exc:
             reasons.append(f"{cls.name}: {exc}")
-            continue
-        log.info("engine auto -> %s", cls.name)
-        return engine
-    cpu = [cls for cls in PREFERENCE if cls not in gpu]
-    engine = fastest_engine(cpu, checkpoint, model_key=read_model_config(checkpoint).to_json(), reasons=reasons)
-    if engine is None:
+    picked = _fastest_on_cpu(Path(checkpoint), reasons)
+    if picked is None:
         raise EngineUnavailableError("no engine can run here: " + "; ".join(reasons))
-    log.info("engine auto -> %s", engine.name)
-    return engine
+    return picked
+
+
+def _fastest_on_cpu(model: Path, reasons: list[str]) -> Engine | None:
+    """The fastest pair inside the quality gate; for an ONNX export (no checkpoint to gate against)
+    the fastest backend running it as it is."""
+    candidates = cpu_candidates(model)
+    images = gate_images() if model.suffix in CHECKPOINT_SUFFIXES else None
+    if model.suffix not in CHECKPOINT_SUFFIXES:
+        rule = "as exported"
+
+        def admit(candidate: Candidate, engine: Engine) -> bool:
+            return True
+
+    elif images is None:
+        log.warning("no Set5 to gate lower precisions with (set VDSR_DATA_DIR): only fp32 pairs are considered")
+        candidates = [c for c in candidates if c.precision == "fp32"]
+        rule = "fp32 only"
+
+        def admit(candidate: Candidate, engine: Engine) -> bool:
+            return True
+
+    else:
+        gate = QualityGate(model, images)
+        rule = gate.rule
+
+        def admit(candidate: Candidate, engine: Engine) -> bool:
+            return candidate == REFERENCE or gate.check(candidate.label, engine).admitted
+
+    picked = fastest_admitted(
+        candidates, model, model_key=file_sha256(model)[:16], gate=rule, admit=admit, reasons=reasons
+    )
+    return picked[1] if picked else None

@@ -1,40 +1,41 @@
-"""Pick the fastest CPU backend by measuring it on this machine, once, and remember the pick.
+"""Pick what ``auto`` runs on a CPU: the fastest (backend, precision) pair the quality gate admits.
 
-Which CPU runtime wins depends on the machine: on our 2-core EPYC VMs ONNX Runtime was 1.7x
-PyTorch and OpenVINO 1.2x on one day, and OpenVINO led ONNX Runtime on others
-(docs/benchmarks.md). A fixed order cannot be right everywhere. So ``auto`` times each CPU
-backend that builds here on one tile, keeps the fastest, and caches the choice in
-``$VDSR_CACHE_DIR/fastest-cpu-engine.json``. The cache key is the machine, the runtime versions
-and the network's shape. Delete the file to measure again.
+Which pair wins depends on the machine: on 2-core EPYC VMs ONNX Runtime fp32 was 1.7x PyTorch one
+day and OpenVINO led it on others, and int8 was 1.0x fp32 on one AVX2 EPYC and 2-3x on another
+(docs/performance.md). A fixed order cannot be right everywhere, so ``auto`` builds each candidate,
+times it on one tile, and walks them from fastest to slowest until the gate admits one: the result
+is the fastest admitted pair, and only the pairs faster than it are scored on Set5. The pick is
+cached in ``$VDSR_CACHE_DIR/fastest-cpu-engine.json`` under the machine, the runtime versions, the
+model's content, the candidates and the gate's limit; a change to any of them measures again.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import json
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from engines.candidates import Candidate
+from engines.fingerprint import machine_key
+from engines.json_cache import JsonCache
 from engines.onnx_cache import cache_dir
 from engines.timing import latency_seconds
-from vdsr.cpu import cpu_name
 from vdsr.engine import Engine, EngineUnavailableError
 
-__all__ = ["PROBE_SIZE", "cache_file", "fastest_engine", "probe_seconds"]
+__all__ = ["PROBE_SIZE", "cache_file", "fastest_admitted", "pick_key", "probe_seconds"]
 
 log = logging.getLogger(__name__)
 
 PROBE_SIZE = 256  # on 2026-11-26 this ranked the backends as full 552x552 tiles did (192 did not), at 1/5 the time
-_RUNTIMES = ("torch", "onnxruntime", "openvino")
+
+Admit = Callable[[Candidate, Engine], bool]
 
 
 def cache_file() -> Path:
-    """Where the pick is remembered, per machine, runtime versions and model."""
+    """Where the pick is remembered."""
     return cache_dir() / "fastest-cpu-engine.json"
 
 
@@ -44,82 +45,78 @@ def probe_seconds(engine: Engine, size: int = PROBE_SIZE) -> float:
     return latency_seconds(engine, plane, repeats=2, warmup=1, statistic=min)
 
 
-def _cache_key(model_key: str, names: Sequence[str]) -> str:
-    versions = []
-    for runtime in _RUNTIMES:
-        try:
-            versions.append(f"{runtime} {importlib.metadata.version(runtime)}")
-        except importlib.metadata.PackageNotFoundError:
-            versions.append(f"{runtime} -")
-    return " | ".join([cpu_name(), f"{os.cpu_count()} cpus", *versions, model_key, ",".join(names)])
+def pick_key(model_key: str, candidates: Sequence[Candidate], gate: str) -> str:
+    """What a pick depends on: the machine and runtime versions, the model, the candidates and the gate."""
+    return " | ".join([machine_key(), f"model {model_key}", ",".join(c.label for c in candidates), gate])
 
 
-def _read_cache() -> dict[str, dict]:
-    try:
-        return json.loads(cache_file().read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_cache(key: str, entry: dict) -> None:
-    cache = _read_cache()
-    cache[key] = entry
-    try:
-        cache_file().parent.mkdir(parents=True, exist_ok=True)
-        cache_file().write_text(json.dumps(cache, indent=2))
-    except OSError as exc:  # a read-only home still gets a working engine, measured again next time
-        log.warning("cannot cache the engine choice in %s: %s", cache_file(), exc)
-
-
-def fastest_engine(
-    candidates: Sequence[type],
-    checkpoint: Path,
+def fastest_admitted(
+    candidates: Sequence[Candidate],
+    model: Path,
     *,
     model_key: str,
+    gate: str,
+    admit: Admit,
     reasons: list[str],
     measure: Callable[[Engine], float] | None = None,
-) -> Engine | None:
-    """The fastest of ``candidates`` (engine classes) that builds for ``checkpoint``, or None.
+) -> tuple[Candidate, Engine] | None:
+    """The fastest of ``candidates`` that builds for ``model`` and that ``admit`` accepts, with its engine.
 
-    A cached pick for this machine and model is built alone; otherwise every candidate is
-    built and measured, and the losers are closed. Why a backend could not be built is
-    appended to ``reasons``. ``measure`` (default :func:`probe_seconds`) times one engine.
+    A cached pick is built alone. Otherwise every candidate is built and timed (``measure``, default
+    :func:`probe_seconds`), ``admit`` is asked from the fastest down until it accepts one, and the
+    others are closed. Why a candidate could not be built is appended to ``reasons``. ``model_key``
+    names the model's content and ``gate`` the admission rule, for the cache. None if none is admitted.
     """
     measure = measure or probe_seconds
-    key = _cache_key(model_key, [cls.name for cls in candidates])
-    cached = _read_cache().get(key, {}).get("engine")
-    cached_cls = next((cls for cls in candidates if cls.name == cached), None)
-    if cached_cls is not None:
+    cache = JsonCache(cache_file())
+    key = pick_key(model_key, candidates, gate)
+    entry = cache.get(key) or {}
+    cached = next((c for c in candidates if c.label == entry.get("pick")), None)
+    if cached is not None:
         try:
-            return cached_cls(checkpoint)
-        except EngineUnavailableError as exc:  # the runtime changed since: measure the others
-            log.info("cached engine %s no longer builds (%s); measuring again", cached, exc)
-            reasons.append(f"{cached_cls.name}: {exc}")
-            candidates = [cls for cls in candidates if cls is not cached_cls]
-    engines = []
-    for cls in candidates:
+            return cached, cached.build(model)
+        except EngineUnavailableError as exc:  # something changed that the key does not see: measure the rest
+            log.info("cached pick %s no longer builds (%s); measuring again", cached.label, exc)
+            reasons.append(f"{cached.label}: {exc}")
+            candidates = [c for c in candidates if c != cached]
+    start = time.perf_counter()
+    built: list[tuple[Candidate, Engine]] = []
+    for candidate in candidates:
         try:
-            engines.append(cls(checkpoint))
+            built.append((candidate, candidate.build(model)))
         except EngineUnavailableError as exc:
-            reasons.append(f"{cls.name}: {exc}")
-    if not engines:
-        return None
-    if len(engines) == 1:
-        return engines[0]
-    seconds = {engine.name: measure(engine) for engine in engines}
-    best = min(engines, key=lambda engine: seconds[engine.name])
-    for engine in engines:
-        if engine is not best:
+            reasons.append(f"{candidate.label}: {exc}")
+    seconds = {c.label: measure(e) for c, e in built} if len(built) > 1 else {}
+    built.sort(key=lambda pair: seconds.get(pair[0].label, 0.0))
+    picked, verdicts = None, {}
+    for candidate, engine in built:
+        verdicts[candidate.label] = admit(candidate, engine)
+        if verdicts[candidate.label]:
+            picked = (candidate, engine)
+            break
+    for _, engine in built:
+        if picked is None or engine is not picked[1]:
             engine.close()
-    timings = ", ".join(f"{name} {s * 1e3:.0f} ms" for name, s in sorted(seconds.items(), key=lambda kv: kv[1]))
-    log.info("engine auto: measured a %dx%d tile: %s; using %s", PROBE_SIZE, PROBE_SIZE, timings, best.name)
-    _write_cache(
-        key,
-        {
-            "engine": best.name,
-            "ms": {n: round(s * 1e3, 1) for n, s in seconds.items()},
-            "probe": PROBE_SIZE,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        },
+    timings = ", ".join(f"{label} {s * 1e3:.0f} ms" for label, s in sorted(seconds.items(), key=lambda kv: kv[1]))
+    refused = [label for label, ok in verdicts.items() if not ok]
+    log.info(
+        "engine auto: timed a %dx%d tile: %s; over the quality gate: %s; picked %s (measured in %.0f s, once)",
+        PROBE_SIZE,
+        PROBE_SIZE,
+        timings or "one candidate, not timed",
+        ", ".join(refused) or "none",
+        picked[0].label if picked else "nothing",
+        time.perf_counter() - start,
     )
-    return best
+    if picked is not None:
+        cache.put(
+            key,
+            {
+                "pick": picked[0].label,
+                "ms": {label: round(s * 1e3, 1) for label, s in seconds.items()},
+                "admitted": verdicts,
+                "probe": PROBE_SIZE,
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            },
+        )
+    return picked

@@ -3,6 +3,8 @@
 An engine maps float32 arrays of shape (N, 1, H, W), luma in [0, 1], to arrays
 of the same shape. Backends live in the top-level ``engines`` package and
 register themselves in :data:`ENGINES`; the core only depends on this protocol.
+Every engine says which backend (``name``) and which precision (``precision``)
+it runs, so a log line or the app can show what produced a result.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 
 from vdsr.registry import Registry
 
-__all__ = ["ENGINES", "Engine", "EngineUnavailableError"]
+__all__ = ["ENGINES", "Engine", "EngineUnavailableError", "describe_engine"]
 
 
 class EngineUnavailableError(RuntimeError):
@@ -25,6 +27,7 @@ class Engine(Protocol):
     """Runs the VDSR network on batches of luma planes."""
 
     name: ClassVar[str]
+    precision: str  # what the network runs in: fp32, bf16, fp16 or int8
 
     @classmethod
     def uses_gpu(cls) -> bool:
@@ -38,6 +41,11 @@ class Engine(Protocol):
     def close(self) -> None:
         """Release runtime resources."""
         ...
+
+
+def describe_engine(engine: Engine) -> str:
+    """``openvino int8``: the backend and precision of an engine, for logs and the app."""
+    return f"{engine.name} {engine.precision}"
 
 
 ENGINES: Registry[type] = Registry("engine")
