@@ -6,7 +6,6 @@ quality is each engine's Set5 PSNR through the full :class:`~vdsr.pipeline.Upsca
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,17 +14,20 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.workloads import Workload
-from engines import ENGINES, load_upscaler
+from engines import ENGINES, build_engine, load_upscaler
+from engines.candidates import PAIRS, Candidate, cpu_candidates
+from engines.onnxruntime_ import OnnxRuntimeEngine
+from engines.openvino_ import OpenVinoEngine
 from engines.timing import latency_seconds
-from engines.torch_ import TorchEngine, TorchOptions
+from engines.torch_ import TorchEngine
 from vdsr.engine import Engine, EngineUnavailableError
 from vdsr.evaluate import evaluate
 from vdsr.pipeline import UpscaleLimits
 
-__all__ = ["BASELINE", "Result", "engine_rows", "run_benchmark"]
+__all__ = ["AUTO", "BASELINE", "Result", "Row", "engine_rows", "run_benchmark"]
 
 BASELINE = "torch"
-_INT8_ENGINES = ("openvino", "onnxruntime")  # the backends that run a QDQ int8 ONNX model
+AUTO = "auto"
 
 
 @dataclass
@@ -36,16 +38,19 @@ class Result:
     precision: str = ""
     details: str = ""
     unavailable: str = ""
+    on_cpu: bool = True
     latency_s: dict[str, float] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     psnr: dict[int, float] = field(default_factory=dict)
 
 
-def _precision(engine: Engine) -> str:
-    precision = getattr(engine, "precision", None)
-    if precision is None:
-        precision = getattr(getattr(engine, "options", None), "precision", "fp32")
-    return str(precision)
+@dataclass(frozen=True)
+class Row:
+    """One engine to run: its label in the report, how to build it for the checkpoint, and where it runs."""
+
+    label: str
+    build: Callable[[Path], Engine]
+    on_cpu: bool = True
 
 
 def _details(engine: Engine) -> str:
@@ -55,29 +60,44 @@ def _details(engine: Engine) -> str:
     return f"{text}; providers {', '.join(providers)}" if providers else text
 
 
-def _build_on(cls: type, model: Path, _checkpoint: Path) -> Engine:
-    """Build ``cls`` on ``model`` instead of the benchmarked checkpoint."""
-    return cls(model)
+def _pair_row(candidate: Candidate, int8: Path | None) -> Row:
+    label = candidate.backend if candidate.precision == "fp32" else f"{candidate.backend}-{candidate.precision}"
+    if candidate.precision == "int8" and int8 is not None:  # a given int8 model instead of the one auto builds
+        fp32_options = Candidate(candidate.backend, "fp32")
+        return Row(label, lambda _checkpoint: fp32_options.build(int8))
+    return Row(label, candidate.build)
 
 
-def engine_rows(names: list[str], int8: Path | None = None) -> list[tuple[str, Callable[[Path], Engine]]]:
-    """(row label, builder) for each engine to run.
+def engine_rows(checkpoint: Path, names: list[str], int8: Path | None = None) -> list[Row]:
+    """The rows to run: every (backend, precision) pair ``auto`` considers on this CPU, GPU backends, and ``auto``.
 
-    The baseline is always PyTorch fp32 eager on the CPU, so speed-ups mean the same
-    on every machine; where PyTorch sees a GPU, PyTorch on CUDA (fp16) gets its own row.
-    With ``int8`` (a model from ``export/to_int8.py``), the ONNX engines run it too.
+    The baseline, PyTorch fp32 eager on the CPU, comes first, so speed-ups mean the same on every
+    machine. int8 rows run the model ``auto`` builds (:func:`engines.int8_qdq.int8_for`), or ``int8``
+    (a model from ``export/to_int8.py``) where given. A backend that would use a GPU here gets its
+    own row with its default options (``torch-cuda`` for PyTorch).
     """
-    rows: list[tuple[str, Callable[[Path], Engine]]] = []
+    rows = [_pair_row(c, int8) for c in cpu_candidates(checkpoint) if c.backend in names]
+    rows.sort(key=lambda row: row.label != BASELINE)
     for name in names:
-        if name != BASELINE:
-            rows.append((name, ENGINES.get(name)))
-        else:
-            rows.append((BASELINE, lambda ckpt: TorchEngine(ckpt, TorchOptions(device="cpu", precision="fp32"))))
-            if TorchEngine.uses_gpu():
-                rows.append(("torch-cuda", TorchEngine))
-        if int8 is not None and name in _INT8_ENGINES:
-            rows.append((f"{name}-int8", functools.partial(_build_on, ENGINES.get(name), int8)))
+        if name == AUTO:
+            continue
+        cls = ENGINES.get(name)
+        if name not in PAIRS:
+            rows.append(Row(name, cls, on_cpu=not cls.uses_gpu()))
+        elif cls.uses_gpu():
+            rows.append(Row("torch-cuda" if name == "torch" else f"{name}-gpu", cls, on_cpu=False))
+    if AUTO in names:
+        rows.append(Row(AUTO, lambda ckpt: build_engine(AUTO, ckpt)))  # where it runs is known once built
     return rows
+
+
+def _runs_on_cpu(engine: Engine) -> bool:
+    """Whether an engine ``auto`` built runs on the CPU (its CPU pairs do; a backend on a GPU does not)."""
+    if isinstance(engine, TorchEngine):
+        return engine.device.type == "cpu"
+    if isinstance(engine, OnnxRuntimeEngine):
+        return engine.providers[0] == "CPUExecutionProvider"
+    return isinstance(engine, OpenVinoEngine) and engine.options.device.startswith("CPU")
 
 
 def run_benchmark(
@@ -99,11 +119,12 @@ def run_benchmark(
     write its report as it goes.
     """
     results = []
-    for name, build in engine_rows(engines, int8):
-        result = Result(engine=name)
+    for row in engine_rows(checkpoint, engines, int8):
+        name = row.label
+        result = Result(engine=name, on_cpu=row.on_cpu)
         results.append(result)
         try:
-            engine = build(checkpoint)
+            engine = row.build(checkpoint)
         except (EngineUnavailableError, ValueError, RuntimeError) as exc:  # unavailable, or failed to load
             result.unavailable = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if log:
@@ -111,8 +132,11 @@ def run_benchmark(
             if on_result is not None:
                 on_result(results)
             continue
-        result.precision = _precision(engine)
+        result.precision = engine.precision
         result.details = _details(engine)
+        if name == AUTO:  # say what auto picked
+            name = result.engine = f"{AUTO} ({engine.name} {engine.precision})"
+            result.on_cpu = _runs_on_cpu(engine)
         for work in workloads:
             try:
                 result.latency_s[work.name] = latency_seconds(engine, work.y, repeats=repeats, warmup=warmup)

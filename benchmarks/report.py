@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from benchmarks.measure import BASELINE, Result
+from benchmarks.peak import CHANNELS, DEPTH, Peak, best_peaks
 from benchmarks.workloads import Workload
 from engines.onnx_cache import file_sha256
 from vdsr.checkpoint import read_checkpoint_info
@@ -74,9 +75,13 @@ def render_markdown(
     repeats: int,
     warmup: int,
     note: str,
+    peaks: list[Peak],
+    peak_size: int,
 ) -> str:
-    """The report as Markdown: machine, speed table, quality table, engine settings, inputs."""
+    """The report as Markdown: machine, its peak per precision, speed table (with the fraction of the peak
+    each engine reaches), quality table, engine settings, inputs."""
     base = next((r for r in results if r.engine == BASELINE and not r.unavailable), None)
+    best = best_peaks(peaks)
     lines = [
         "# Inference benchmarks",
         "",
@@ -94,13 +99,17 @@ def render_markdown(
         "- " + ", ".join(f"{k.removeprefix('lib:')} {v}" for k, v in info.items() if k.startswith("lib:")),
         f"- Model: {model_line}",
         "",
+        *_peak_lines(peaks, peak_size),
         "## Speed",
         "",
         f"Median of {repeats} timed calls after {warmup} warm-up call(s), one image per call (batch 1). "
-        f"GFLOP/s = 2 x {weights:,} weights x pixels / latency. Speed-up is against PyTorch fp32 eager.",
+        f"GFLOP/s = 2 x {weights:,} weights x pixels / latency (GOP/s for int8). Speed-up is against PyTorch "
+        "fp32 eager. Of peak: the fraction of this machine's peak for the engine's precision (above) that it "
+        "reaches; int8 models keep their first three and last convolutions in fp32 (11 % of the work), so "
+        "their fraction of the int8 peak reads low.",
         "",
-        "| engine | precision | input | pixels | latency (ms) | frames/s | GFLOP/s | speed-up |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| engine | precision | input | pixels | latency (ms) | frames/s | GFLOP/s | speed-up | peak | of peak |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if r.unavailable:
@@ -110,15 +119,17 @@ def render_markdown(
             if lat is None:
                 lines.append(
                     f"| {r.engine} | {r.precision} | {w.name} | {w.pixels:,} | failed: "
-                    f"{r.errors.get(w.name, '?')} | | | |"
+                    f"{r.errors.get(w.name, '?')} | | | | | |"
                 )
                 continue
             ref = base.latency_s.get(w.name) if base else None
             gflops = 2 * weights * w.pixels / lat / 1e9
             speedup = ref / lat if ref else None
+            peak = best[r.precision].gflops if r.on_cpu and r.precision in best else None
+            fraction = gflops / peak if peak else None
             lines.append(
                 f"| {r.engine} | {r.precision} | {w.name} | {w.pixels:,} | {lat * 1e3:.1f} | {1 / lat:.2f} | "
-                f"{gflops:.1f} | {_fmt(speedup, '.2f')}x |"
+                f"{gflops:.1f} | {_fmt(speedup, '.2f')}x | {_fmt(peak, '.0f')} | {_fmt(fraction, '.0%')} |"
             )
     scales = sorted({s for r in results for s in r.psnr})
     lines += [
@@ -166,6 +177,26 @@ def render_markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def _peak_lines(peaks: list[Peak], size: int) -> list[str]:
+    """The machine's peak per precision: each runtime on a stack of the network's own convolutions."""
+    best = best_peaks(peaks)
+    lines = [
+        "## Machine peak",
+        "",
+        f"Measured in this run, before the engines: a stack of {DEPTH} {CHANNELS}->{CHANNELS} 3x3 convolutions "
+        f"with ReLU (the layer VDSR repeats 18 times) on a {size}x{size} plane, median of the timed calls "
+        "(`benchmarks/peak.py`). The best runtime per precision is the peak the Speed table compares with.",
+        "",
+        "| precision | runtime | GFLOP/s | peak |",
+        "|---|---|---:|---|",
+    ]
+    for p in peaks:
+        value = _fmt(p.gflops, ".1f") if p.gflops is not None else f"not run: {p.note}"
+        mark = "yes" if best.get(p.precision) is p else ""
+        lines.append(f"| {p.precision} | {p.runtime} | {value} | {mark} |")
+    return [*lines, ""]
 
 
 def render_png(results: list[Result], workloads: list[Workload], weights: int, path: Path, title: str) -> None:

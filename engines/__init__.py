@@ -27,7 +27,15 @@ from engines.tensorrt_ import TensorRTEngine
 from engines.torch_ import TorchEngine
 from vdsr.engine import ENGINES, Engine, EngineUnavailableError, describe_engine
 
-__all__ = ["ENGINES", "PREFERENCE", "create_engine", "describe_engine", "gpu_backends", "load_upscaler"]
+__all__ = [
+    "ENGINES",
+    "PREFERENCE",
+    "build_engine",
+    "create_engine",
+    "describe_engine",
+    "gpu_backends",
+    "load_upscaler",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +56,13 @@ def gpu_backends() -> list[type]:
 
 @lru_cache(maxsize=8)
 def create_engine(name: str, checkpoint: Path) -> Engine:
-    """Build (once per process) the engine ``name`` for a model file: ``auto``, a backend, or a
-    ``backend:precision`` pair such as ``openvino:int8``. Logs the backend and precision it runs.
+    """:func:`build_engine`, once per process and (name, model): what the CLI and the app run."""
+    return build_engine(name, checkpoint)
+
+
+def build_engine(name: str, checkpoint: Path) -> Engine:
+    """A new engine ``name`` for a model file: ``auto``, a backend, or a ``backend:precision`` pair such
+    as ``openvino:int8``. Logs the backend and precision it runs.
 
     Raises:
         EngineUnavailableError: the backend cannot run here; the message says why.

@@ -10,6 +10,7 @@ import torch
 
 from benchmarks.latency import main
 from benchmarks.measure import engine_rows
+from benchmarks.peak import DEPTH, best_peaks, conv_gflop, measure_peaks
 from benchmarks.report import system_info
 from benchmarks.workloads import conv_weights
 from engines.torch_ import TorchEngine
@@ -40,14 +41,22 @@ def test_benchmark_writes_report_and_chart(
             str(tmp_path),
             "--note",
             "tiny test model",
+            "--peak-size",
+            "32",
         ]
     )
     assert code == 0
     report = (tmp_path / "benchmarks.md").read_text()
     assert (tmp_path / "benchmarks.png").stat().st_size > 1000
     for name in ("torch", "onnxruntime", "openvino"):
-        assert f"| {name} | fp32 |" in report or f"| {name} | bf16 |" in report
+        assert f"| {name} | fp32 |" in report  # OpenVINO's fp32 really is fp32 now
+    for name in ("onnxruntime-int8", "openvino-int8"):
+        assert f"| {name} | int8 |" in report  # the int8 model auto builds
+    auto_rows = [line for line in report.splitlines() if line.startswith("| auto (") and "tile" in line]
+    assert auto_rows and not auto_rows[0].endswith("n/a | n/a |")  # what auto picked, beside its CPU peak
     assert "| torch | fp32 | tile 256x256 | 65,536 |" in report and "1.00x |" in report
+    assert "## Machine peak" in report and "| fp32 | onnxruntime |" in report and "| int8 | openvino |" in report
+    assert "| peak | of peak |" in report and "%" in report.split("## Speed")[1].split("## Quality")[0]
     assert "+0.0000" in report  # torch vs itself
     assert "OpenVinoOptions(" in report and "CPUExecutionProvider" in report
     assert "480p" not in report  # --quick
@@ -60,12 +69,14 @@ def test_benchmark_writes_report_and_chart(
 def test_baseline_is_torch_fp32_on_cpu_and_cuda_gets_its_own_row(
     tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rows = dict(engine_rows(["openvino", "torch"]))
-    baseline = rows["torch"](tiny_checkpoint)
+    rows = {row.label: row for row in engine_rows(tiny_checkpoint, ["openvino", "torch"])}
+    baseline = rows["torch"].build(tiny_checkpoint)
     assert (baseline.device.type, baseline.precision) == ("cpu", "fp32")
     assert "torch-cuda" in rows or not torch.cuda.is_available()
     monkeypatch.setattr(TorchEngine, "uses_gpu", classmethod(lambda c: True))
-    assert [label for label, _ in engine_rows(["openvino", "torch"])] == ["openvino", "torch", "torch-cuda"]
+    labels = [row.label for row in engine_rows(tiny_checkpoint, ["openvino", "torch"])]
+    assert labels[0] == "torch" and labels[-1] == "torch-cuda" and "openvino-int8" in labels
+    assert not {row.label: row for row in engine_rows(tiny_checkpoint, ["torch"])}["torch-cuda"].on_cpu
 
 
 def test_report_names_the_gpu_or_says_there_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,3 +90,22 @@ def test_report_names_the_gpu_or_says_there_is_none(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(torch.version, "cuda", "13.0")
     assert machine_summary().endswith(", GPU NVIDIA H200, 140 GiB, CUDA 13.0")
     assert system_info()["machine"] == machine_summary()  # the shared summary, not a copy of it
+
+
+def test_peaks_cover_every_precision_this_cpu_runs() -> None:
+    peaks = measure_peaks(size=16, repeats=1, native_bf16=False)
+    assert [(p.precision, p.runtime) for p in peaks] == [
+        ("fp32", "torch"),
+        ("fp32", "onnxruntime"),
+        ("fp32", "openvino"),
+        ("bf16", "torch"),
+        ("bf16", "openvino"),
+        ("int8", "onnxruntime"),
+        ("int8", "openvino"),
+    ]
+    assert all(p.gflops is None and "native" in p.note for p in peaks if p.precision == "bf16")
+    assert all(p.gflops and p.gflops > 0 for p in peaks if p.precision != "bf16")
+    best = best_peaks(peaks)
+    assert set(best) == {"fp32", "int8"}
+    assert best["fp32"].gflops == max(p.gflops for p in peaks if p.precision == "fp32")
+    assert conv_gflop(256) == pytest.approx(DEPTH * 2 * 64 * 64 * 9 * 256 * 256 / 1e9)

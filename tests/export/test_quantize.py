@@ -126,10 +126,10 @@ def test_non_vdsr_onnx_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_engines_report_int8_and_the_benchmark_runs_it(int8_model: Path, tiny_checkpoint: Path) -> None:
-    rows = dict(engine_rows(["torch", "openvino", "onnxruntime"], int8=int8_model))
+    rows = {row.label: row for row in engine_rows(tiny_checkpoint, ["torch", "openvino", "onnxruntime"], int8_model)}
     assert {"openvino-int8", "onnxruntime-int8"} <= set(rows) and "torch-int8" not in rows
     for label in ("openvino-int8", "onnxruntime-int8"):
-        engine = rows[label](tiny_checkpoint)
+        engine = rows[label].build(tiny_checkpoint)
         assert engine.precision == "int8" and engine.path == int8_model
     assert ENGINES.get("onnxruntime")(tiny_checkpoint).precision == "fp32"
 
