@@ -1,8 +1,8 @@
 """Hugging Face Space entry point: ``python app.py``.
 
 Serves on ``$GRADIO_SERVER_PORT`` (Gradio's default 7860 when unset) and
-``$GRADIO_SERVER_NAME``. The model is ``$VDSR_MODEL`` (a shipped name or a
-checkpoint path), else weights/vdsr-20.safetensors. See docs/app.md.
+``$GRADIO_SERVER_NAME``. The models are every ``weights/*.safetensors``, and
+``$VDSR_MODEL`` (a shipped name or a checkpoint path) when set. See docs/app.md.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 import sys
 
-from demo import build_demo
+from demo import build_demo, launch_options
 from demo.errors import SetupError
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 try:
-    demo = build_demo(warm_up=True)  # load the default engine once, before the first request
+    demo = build_demo(warm_up=True)  # load the default engines once, before the first request
 except SetupError as exc:
     sys.exit(f"Cannot start the app: {exc}")
 
 if __name__ == "__main__":
-    demo.launch()
+    demo.launch(**launch_options())

@@ -1,7 +1,7 @@
-"""The Gradio app: :func:`build_demo` makes its state and wires the UI (:mod:`demo.ui`) to :mod:`demo.handlers`."""
+"""The Gradio app: :func:`build_demo` makes its state and lays out the tabs over :mod:`demo.handlers`."""
 
 from __future__ import annotations
 
-from demo.ui import build_demo
+from demo.ui import build_demo, launch_options
 
-__all__ = ["build_demo"]
+__all__ = ["build_demo", "launch_options"]

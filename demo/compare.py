@@ -3,6 +3,8 @@
 The ground truth and the low-resolution input come from :func:`vdsr.degrade.protocol_pair` and the
 scores from :func:`vdsr.metrics.psnr` / :func:`vdsr.metrics.ssim`, as :mod:`vdsr.evaluate` scores the
 benchmarks (BT.601 Y, ``scale`` pixels shaved from each border), so the app's numbers match the tables.
+A damage (JPEG or H.264 at a few settings) can be applied to the low-resolution copy, as
+``evaluate --degradation`` does, to see what each model recovers from compressed input.
 """
 
 from __future__ import annotations
@@ -11,17 +13,39 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import gradio as gr
 import numpy as np
 
+from demo.errors import user_error
 from vdsr.degrade import protocol_pair
 from vdsr.metrics import psnr, ssim
 from vdsr.pipeline import InputError, Upscaler, from_float, to_float
+from vdsr.weights import InputKind
 
-__all__ = ["METRIC_HEADERS", "Comparison", "compare", "protocol_input"]
+__all__ = ["DAMAGE_CHOICES", "METRIC_HEADERS", "Comparison", "compare", "damage_kind", "damage_label", "protocol_input"]
 
 METRIC_HEADERS = ["method", "PSNR (dB)", "SSIM"]
 MIN_INPUT_SIDE = 8  # pixels of the low-resolution copy; smaller leaves nothing to score once the border is shaved
+# What compare mode can do to the low-resolution copy before restoring it: vdsr.degrade specs, as a menu.
+DAMAGE_CHOICES: list[tuple[str, str]] = [
+    ("clean (the benchmark protocol)", "clean"),
+    *((f"JPEG quality {q}", f"jpeg:{q}") for q in (90, 70, 50, 30)),
+    *((f"H.264 CRF {crf}", f"h264:{crf}") for crf in (18, 23, 28, 33)),
+]
+_DAMAGE_KIND: dict[str, InputKind] = {"clean": "lossless", "jpeg": "lossy", "h264": "video"}
+
+
+def damage_label(spec: str) -> str:
+    """``jpeg:50`` -> ``JPEG quality 50``; an unknown spec is refused with the list of offered ones."""
+    for label, value in DAMAGE_CHOICES:
+        if value == spec:
+            return label.split(" (")[0]
+    raise user_error(f"Damage must be one of {', '.join(v for _, v in DAMAGE_CHOICES)}; got {spec!r}.")
+
+
+def damage_kind(spec: str) -> InputKind:
+    """The kind of input a damage makes, for the automatic model choice: JPEG is lossy, H.264 is video."""
+    damage_label(spec)
+    return _DAMAGE_KIND[spec.split(":")[0]]
 
 
 @dataclass(frozen=True)
@@ -33,10 +57,21 @@ class Comparison:
     upscaled: np.ndarray
     rows: list[list[Any]]
     scale: float  # the exact scale used, which a free factor may round (see protocol_pair)
+    input_size: tuple[int, int]  # (height, width) of the low-resolution copy the methods restored
+    damage: str = "clean"
 
     def table(self) -> dict[str, Any]:
         """The scores as a Gradio table value."""
         return {"headers": METRIC_HEADERS, "data": self.rows}
+
+    def caption(self) -> str:
+        """What the scores were computed for: scale, sizes and damage, so a table never stands for other settings."""
+        h, w = self.ground_truth.shape[:2]
+        lh, lw = self.input_size
+        return (
+            f"x{self.scale:g}: ground truth {w}x{h} downscaled to {lw}x{lh}, damage: {damage_label(self.damage)}, "
+            f"restored to {w}x{h}. PSNR and SSIM on luma (Y), {math.ceil(self.scale)} px border left out."
+        )
 
 
 def _colour(img: np.ndarray) -> np.ndarray:
@@ -46,11 +81,12 @@ def _colour(img: np.ndarray) -> np.ndarray:
     return img[..., 0] if img.shape[2] in (1, 2) else img[..., :3]
 
 
-def protocol_input(img: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Ground truth -> (cropped ground truth float in [0, 1], its uint8 low-resolution copy, exact scale)."""
-    hr, lr, exact = protocol_pair(_colour(img), scale)
+def protocol_input(img: np.ndarray, scale: float, damage: str = "clean") -> tuple[np.ndarray, np.ndarray, float]:
+    """Ground truth -> (cropped ground truth float in [0, 1], its uint8 damaged low-resolution copy, exact scale)."""
+    damage_label(damage)
+    hr, lr, exact = protocol_pair(_colour(img), scale, damage)
     if min(lr.shape[:2]) < MIN_INPUT_SIDE:
-        raise gr.Error(
+        raise user_error(
             f"Image is too small for x{scale:g} compare mode: the low-resolution copy would be under "
             f"{MIN_INPUT_SIDE} px."
         )
@@ -70,11 +106,13 @@ def _rows(hr: np.ndarray, bicubic: np.ndarray, upscaled: np.ndarray, scale: floa
     ]
 
 
-def compare(img: np.ndarray, scale: float, upscaler: Upscaler) -> Comparison:
-    """Downscale ``img`` by the protocol, restore it with bicubic and ``upscaler`` (one resize), and score both."""
-    hr, lr, exact = protocol_input(img, scale)
+def compare(img: np.ndarray, scale: float, upscaler: Upscaler, damage: str = "clean") -> Comparison:
+    """Downscale ``img`` by the protocol, apply ``damage``, restore it with bicubic and ``upscaler``, score both."""
+    hr, lr, exact = protocol_input(img, scale, damage)
     try:
         bicubic, upscaled = upscaler.upscale_pair(lr, exact)
     except InputError as exc:
-        raise gr.Error(f"{exc}.") from None
-    return Comparison(from_float(hr, np.dtype(np.uint8)), bicubic, upscaled, _rows(hr, bicubic, upscaled, exact), exact)
+        raise user_error(f"{exc}.") from None
+    rows = _rows(hr, bicubic, upscaled, exact)
+    gt = from_float(hr, np.dtype(np.uint8))
+    return Comparison(gt, bicubic, upscaled, rows, exact, (lr.shape[0], lr.shape[1]), damage)

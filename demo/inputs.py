@@ -9,10 +9,10 @@ import math
 import re
 from pathlib import Path
 
-import gradio as gr
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
-from demo.errors import request_error
+from demo.errors import request_error, user_error
 from demo.limits import AppLimits
 from vdsr.imageio import ImageReadError, read_image
 from vdsr.video import VideoError, VideoInfo, probe_video, read_frames
@@ -39,26 +39,47 @@ def parse_scale(scale: str | float | None, factor: float | None, limits: AppLimi
         try:
             value = float(text.removeprefix("x").removeprefix("×"))
         except ValueError:
-            raise gr.Error(f"Scale must be x2, x3, x4, free or a number; got {scale!r}.") from None
+            raise user_error(f"Scale must be x2, x3, x4, free or a number; got {scale!r}.") from None
     if not math.isfinite(value) or not limits.min_free_scale <= value <= limits.max_free_scale:
-        raise gr.Error(f"Scale must be between {limits.min_free_scale:g} and {limits.max_free_scale:g}; got {value:g}.")
+        low, high = limits.min_free_scale, limits.max_free_scale
+        raise user_error(f"Scale must be between {low:g} and {high:g}; got {value:g}.")
     return value
 
 
+IMAGE_FORMATS = "PNG, JPEG, WebP, BMP and TIFF work"
+
+
+def _is_image(path: str) -> bool:
+    """Whether PIL recognises the file as an image at all (the header, not the whole file)."""
+    try:
+        with Image.open(path):
+            return True
+    except (UnidentifiedImageError, OSError):
+        return False
+
+
 def read_upload(path: str | None, limits: AppLimits) -> np.ndarray:
-    """Uploaded image file -> uint8/uint16 array (bit depth and alpha kept)."""
+    """Uploaded image file -> uint8/uint16 array (bit depth and alpha kept); refused in plain words."""
     if not path:
-        raise gr.Error("Upload an image first (PNG, JPEG, BMP, WebP or TIFF).")
+        raise user_error(f"Upload an image first; {IMAGE_FORMATS}.")
+    try:
+        empty = Path(path).stat().st_size == 0
+    except OSError:
+        raise user_error("The upload is gone from the server; upload the file again.") from None
+    if empty:
+        raise user_error("The file is empty.")
     try:
         return read_image(path, max_pixels=limits.max_input_pixels)
     except ImageReadError as exc:
-        raise request_error("Cannot use this upload", exc, path) from None
+        if not _is_image(path):
+            raise user_error(f"This file is not an image; {IMAGE_FORMATS}.") from None
+        raise request_error("Cannot use this image", exc, path) from None
 
 
 def uploaded_video(video: str | None) -> str:
     """The uploaded video's path; an empty upload is refused."""
     if not video:
-        raise gr.Error("Upload a video first (MP4, MOV, MKV, WebM, ...).")
+        raise user_error("Upload a video first (MP4, MOV, MKV, WebM, ...).")
     return video
 
 
@@ -69,13 +90,13 @@ def probe_upload(video: str, limits: AppLimits) -> VideoInfo:
     except VideoError as exc:
         raise request_error("Cannot use this upload", exc, video) from None
     if info.width * info.height > limits.max_video_frame_pixels:
-        raise gr.Error(
-            f"Frames of {info.width}x{info.height} are over this Space's limit of "
+        raise user_error(
+            f"Frames of {info.width}x{info.height} are over the limit of "
             f"{limits.max_video_frame_pixels / 1e6:.2g} MP (640x360); downscale the video first."
         )
     if info.duration > limits.max_video_seconds + 0.05:
-        raise gr.Error(
-            f"The video is {info.duration:.1f} s long; this Space upscales clips up to "
+        raise user_error(
+            f"The video is {info.duration:.1f} s long; this app upscales clips up to "
             f"{limits.max_video_seconds:g} s. Trim it first."
         )
     return info
@@ -86,8 +107,8 @@ def check_video_work(info: VideoInfo, out_size: tuple[int, int], limits: AppLimi
     out_h, out_w = out_size
     work = info.frames * out_h * out_w
     if work > limits.max_video_output_pixels:
-        raise gr.Error(
-            f"{info.frames} frames of {out_w}x{out_h} are {work / 1e6:.0f} MP of output, over this Space's limit of "
+        raise user_error(
+            f"{info.frames} frames of {out_w}x{out_h} are {work / 1e6:.0f} MP of output, over the limit of "
             f"{limits.max_video_output_pixels / 1e6:g} MP; use a smaller scale or a shorter clip."
         )
 
@@ -104,7 +125,7 @@ def describe_video(info: VideoInfo) -> str:
 def read_frame(video: str, index: int, info: VideoInfo) -> np.ndarray:
     """Frame ``index`` of the video as upright (H, W, 3) uint8 RGB."""
     if not 0 <= index < max(info.frames, 1):
-        raise gr.Error(f"Frame {index} is out of range: the video has {info.frames} frames (0 to {info.frames - 1}).")
+        raise user_error(f"Frame {index} is out of range: the video has {info.frames} frames (0 to {info.frames - 1}).")
     try:
         ((_, rgb),) = read_frames(video, [index])
     except VideoError as exc:

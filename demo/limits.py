@@ -63,7 +63,7 @@ class AppLimits:
 def limits_markdown(limits: AppLimits) -> str:
     """The limits as one line of UI text."""
     return (
-        f"Limits on this free CPU Space: images up to {limits.max_input_pixels / 1e6:g} MP in and "
+        f"Limits: images up to {limits.max_input_pixels / 1e6:g} MP in and "
         f"{limits.max_output_pixels / 1e6:g} MP out ({limits.max_ensemble_output_pixels / 1e6:g} MP with the x8 "
         f"self-ensemble); videos up to {limits.max_video_seconds:g} s with "
         f"frames up to {limits.max_video_frame_pixels / 1e6:.2g} MP (640x360), "

@@ -1,8 +1,11 @@
-"""Which models the app offers, and how a request's (model, engine) becomes an upscaler.
+"""Which models the app offers, which one a request runs, and how (model, engine) becomes an upscaler.
 
 Engines are built once per (engine, checkpoint) by :func:`engines.create_engine`, which caches
 them; an :class:`~vdsr.pipeline.Upscaler` around one is cheap (a checkpoint header read), so each
 request builds its own with that request's limits and nothing request-specific is shared.
+
+The menu's ``automatic`` choice follows the input through :func:`vdsr.weights.pick_model`: the
+real-world model for video, JPEG and lossy WebP, the clean one for lossless images.
 """
 
 from __future__ import annotations
@@ -15,33 +18,56 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import gradio as gr
-
-from demo.errors import SetupError
-from engines import ENGINES, load_upscaler
+from demo.errors import SetupError, user_error
+from engines import create_engine, load_upscaler
 from vdsr.checkpoint import CheckpointError, read_checkpoint_info, read_model_config
 from vdsr.engine import EngineUnavailableError
 from vdsr.pipeline import UpscaleLimits, Upscaler
-from vdsr.weights import DEFAULT_MODEL, WEIGHTS_DIR, resolve_model, shipped_models
+from vdsr.weights import DEFAULT_MODEL, MODEL_DESCRIPTIONS, InputKind, pick_model, resolve_model
+from vdsr.weights import shipped_models as shipped_model_names
 
-__all__ = ["MODEL_ENV", "MODELS_TABLE_HEADERS", "ModelCatalog", "engine_choices"]
+__all__ = ["AUTOMATIC", "MODEL_ENV", "MODELS_TABLE_HEADERS", "ModelCatalog", "ModelPick", "Run"]
 
 log = logging.getLogger(__name__)
 
 MODEL_ENV = "VDSR_MODEL"
-MODELS_TABLE_HEADERS = ["model", "layers", "trained scales", "PSNR recorded in the checkpoint"]
+AUTOMATIC = "auto"
+MODELS_TABLE_HEADERS = ["model", "what it is for", "layers", "trained scales", "PSNR recorded in the checkpoint"]
+_AUTOMATIC_LABEL = "automatic: the real-world model for video, JPEG and lossy WebP; the clean one otherwise"
+_CHOSEN = "chosen in the menu"
 
 
-def engine_choices() -> list[str]:
-    """``auto`` and every registered backend."""
-    return ["auto", *ENGINES.names()]
+@dataclass(frozen=True)
+class ModelPick:
+    """The model a request runs and why, in a user's words."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Run:
+    """An upscaler for one request, and what it runs: the model, why, and the backend that runs it."""
+
+    upscaler: Upscaler
+    model: ModelPick
+    engine: str
+    precision: str
+    ensemble: bool = False
+
+    def describe(self) -> str:
+        """One line for under a result: ``Model vdsr-20: <why>. Ran on onnxruntime (fp32).``"""
+        backend = f"{self.engine} ({self.precision})" if self.precision else self.engine
+        extra = ", x8 self-ensemble" if self.ensemble else ""
+        return f"Model {self.model.name}: {self.model.reason}. Ran on {backend}{extra}."
 
 
 @dataclass(frozen=True)
 class ModelCatalog:
-    """Model name -> checkpoint, in menu order: the chosen model first, then every shipped one."""
+    """Model name -> checkpoint, in menu order: ``$VDSR_MODEL`` first (then the default), then every shipped one."""
 
     paths: Mapping[str, Path]
+    pinned: bool = False  # $VDSR_MODEL names the default instead of the automatic choice
 
     @classmethod
     def discover(cls, environ: Mapping[str, str] = os.environ) -> ModelCatalog:
@@ -59,42 +85,66 @@ class ModelCatalog:
             except CheckpointError as exc:
                 raise SetupError(f"{MODEL_ENV}: {exc}") from None
             paths[path.stem] = path
-        for name in shipped_models():
-            paths.setdefault(name, WEIGHTS_DIR / f"{name}.safetensors")
+        for name in shipped_model_names():
+            paths.setdefault(name, resolve_model(name))
         if not paths:
             log.warning("no model weights: ship weights/%s.safetensors or set %s", DEFAULT_MODEL, MODEL_ENV)
-        return cls(MappingProxyType(paths))
+        return cls(MappingProxyType(paths), pinned=bool(chosen))
 
-    def choices(self) -> list[str]:
-        """Names offered in the model menu, default first (the default name alone if none is installed)."""
-        return list(self.paths) or [DEFAULT_MODEL]
+    def description(self, name: str) -> str:
+        """What a model is for: the shipped description, else where it comes from."""
+        if name in MODEL_DESCRIPTIONS:
+            return MODEL_DESCRIPTIONS[name]
+        return f"the checkpoint set by {MODEL_ENV}"
+
+    def menu(self) -> list[tuple[str, str]]:
+        """(label, value) pairs for the model menu: automatic, then each model with what it is for."""
+        models = [(f"{name}: {self.description(name)}", name) for name in self.paths]
+        automatic = (_AUTOMATIC_LABEL, AUTOMATIC)
+        return [*models[:1], automatic, *models[1:]] if self.pinned else [automatic, *models]
+
+    def values(self) -> list[str]:
+        """The values the model menu accepts."""
+        return [value for _, value in self.menu()]
 
     def default(self) -> str:
-        """The model used when a request names none."""
-        return next(iter(self.paths), DEFAULT_MODEL)
+        """The menu value used when a request names none: ``$VDSR_MODEL``'s model if set, else automatic."""
+        return next(iter(self.paths)) if self.pinned else AUTOMATIC
 
-    def upscaler(self, model: str | None, engine: str | None, limits: UpscaleLimits, *, ensemble: bool) -> Upscaler:
-        """The upscaler for one request, optionally with the x8 self-ensemble; gr.Error says why it cannot be had."""
-        model = model or self.default()
-        engine = engine or "auto"
+    def pick(self, choice: str | None, kind: InputKind, context: str = "") -> ModelPick:
+        """The model a request runs: the one chosen, or for ``automatic`` the best for ``kind`` of input.
+
+        ``context`` goes before an automatic pick's reason (compare mode names the damage it applied).
+        """
+        choice = choice or self.default()
         if not self.paths:
-            raise gr.Error(f"No model weights installed: add weights/{DEFAULT_MODEL}.safetensors or set {MODEL_ENV}.")
-        if model not in self.paths:
-            raise gr.Error(f"Unknown model {model!r}; available: {', '.join(self.paths)}.")
-        if engine not in engine_choices():
-            raise gr.Error(f"Unknown engine {engine!r}; available: {', '.join(engine_choices())}.")
+            raise user_error(f"No model weights installed: add weights/{DEFAULT_MODEL}.safetensors or set {MODEL_ENV}.")
+        if choice != AUTOMATIC:
+            if choice not in self.paths:
+                raise user_error(f"Unknown model {choice!r}; available: {', '.join(self.values())}.")
+            return ModelPick(choice, _CHOSEN)
+        name, why = pick_model(kind)
+        if name not in self.paths:  # only $VDSR_MODEL's checkpoint is installed
+            name, why = next(iter(self.paths)), f"{why}, but {name} is not installed"
+        return ModelPick(name, f"{context}, {why}" if context else why)
+
+    def run(self, pick: ModelPick, engine: str, limits: UpscaleLimits, engines: list[str], *, ensemble: bool) -> Run:
+        """Build the upscaler for one request on ``engine`` (one of ``engines``, the menu's values)."""
+        if engine not in engines:
+            raise user_error(f"Unknown engine {engine!r}; available here: {', '.join(engines)}.")
+        path = self.paths[pick.name].resolve()
         try:
-            return load_upscaler(self.paths[model], engine, ensemble=ensemble, limits=limits)
+            backend = create_engine(engine, path)
+            upscaler = load_upscaler(path, backend, ensemble=ensemble, limits=limits)
         except (CheckpointError, EngineUnavailableError, KeyError, ValueError, RuntimeError, OSError) as exc:
             # Engines raise their own ValueError/RuntimeError subclasses (bad model file, runtime missing, export
             # failed); the user needs the reason, and another engine or model may still work.
-            raise gr.Error(f"Cannot load model {model} with engine {engine}: {exc}") from None
+            raise user_error(f"Cannot load model {pick.name} with engine {engine}: {exc}") from None
+        return Run(upscaler, pick, backend.name, str(getattr(backend, "precision", "") or ""), ensemble)
 
-    def warm_up(self, limits: UpscaleLimits) -> None:
-        """Build the default model's ``auto`` engine now, so the first request does not pay for it."""
-        if self.paths:
-            self.upscaler(self.default(), "auto", limits, ensemble=False)
-            log.info("loaded model %s (%s)", self.default(), self.paths[self.default()])
+    def first_path(self) -> Path | None:
+        """The checkpoint the app loads first, for warming up and for checking which engines run here."""
+        return next(iter(self.paths.values()), None)
 
     def table(self) -> list[list[Any]]:
         """One row per offered model (see :data:`MODELS_TABLE_HEADERS`): the PSNR is what its checkpoint records."""
@@ -103,11 +153,12 @@ class ModelCatalog:
             try:
                 info = read_checkpoint_info(path)
             except CheckpointError as exc:
-                rows.append([name, "?", "?", f"unreadable: {exc}"])
+                rows.append([name, self.description(name), "?", "?", f"unreadable: {exc}"])
                 continue
             evaluation = info.evaluation or {}
             scores = evaluation.get("psnr", {})
             measured = ", ".join(f"x{k}: {v:.2f} dB" for k, v in scores.items()) if isinstance(scores, dict) else ""
             where = f" on {evaluation['set']}" if measured and "set" in evaluation else ""
-            rows.append([name, info.config.depth, ", ".join(f"x{s:g}" for s in info.scales), (measured + where) or "-"])
+            scales = ", ".join(f"x{s:g}" for s in info.scales)
+            rows.append([name, self.description(name), info.config.depth, scales, (measured + where) or "-"])
         return rows

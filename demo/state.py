@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from demo.engine_menu import AUTO_ENGINE, EngineMenu
 from demo.limits import AppLimits
-from demo.models import ModelCatalog
+from demo.models import ModelCatalog, ModelPick, Run
 from demo.workdir import WorkDir
 
 __all__ = ["AppState"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -20,14 +24,29 @@ class AppState:
     limits: AppLimits
     models: ModelCatalog
     work: WorkDir
+    engines: EngineMenu
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> AppState:
-        """Read the limits and the model from the environment, then create the work folder (removed at exit).
+        """Read the limits and the models from the environment, find which engines run here (by building them
+        for the first model), then create the work folder (removed at exit).
 
         Raises:
             demo.errors.SetupError: a ``VDSR_APP_*`` limit or ``$VDSR_MODEL`` is unusable; the message is one line.
         """
         limits = AppLimits.from_env(environ)
         models = ModelCatalog.discover(environ)
-        return cls(limits, models, WorkDir.create())
+        engines = EngineMenu.probe(models.first_path())
+        return cls(limits, models, WorkDir.create(), engines)
+
+    def run(self, pick: ModelPick, engine: str | None, *, ensemble: bool = False) -> Run:
+        """The upscaler for one request, bounded by the app's limits (the x8 self-ensemble has its own)."""
+        limits = self.limits.upscale_limits(ensemble=ensemble)
+        return self.models.run(pick, engine or AUTO_ENGINE, limits, self.engines.values(), ensemble=ensemble)
+
+    def warm_up(self) -> None:
+        """Build the first model's ``auto`` engine now, so the first request does not wait for it."""
+        name = next(iter(self.models.paths), None)
+        if name is not None:
+            run = self.run(ModelPick(name, "warm-up"), AUTO_ENGINE)
+            log.info("loaded model %s on %s", name, run.engine)

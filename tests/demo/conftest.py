@@ -75,8 +75,7 @@ def server(app_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     }
     log = work / "server.log"
     with log.open("wb") as sink:
-        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=sink,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     srv = Server(url, log, process)
     deadline = time.monotonic() + 90
@@ -109,8 +108,9 @@ def client(server: Server, tmp_path_factory: pytest.TempPathFactory):
     return Client(server.url, verbose=False, download_files=str(tmp_path_factory.mktemp("client-downloads")))
 
 
-def write_clip(path: Path, *, width: int = 48, height: int = 32, frames: int = 12, fps: int = 12,
-               audio: bool = True) -> Path:
+def write_clip(
+    path: Path, *, width: int = 48, height: int = 32, frames: int = 12, fps: int = 12, audio: bool = True
+) -> Path:
     """A small H.264 clip (moving gradient) with an optional AAC sine track, written with PyAV."""
     with av.open(str(path), mode="w") as out:
         video = out.add_stream("libx264", rate=fps)

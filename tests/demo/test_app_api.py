@@ -12,7 +12,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from vdsr.weights import WEIGHTS_DIR
+from vdsr.weights import WEIGHTS_DIR, pick_model
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "demo" / "examples" / "head.png"  # 280x280 Set5 image
@@ -32,7 +32,7 @@ def _small_png(tmp_path: Path, size: tuple[int, int] = (40, 30)) -> Path:
 
 
 def _assert_serving(client) -> None:
-    sr, _, _ = client.predict(handle_file(EXAMPLE), "x2", api_name="/upscale_image")
+    (_, sr), _, _ = client.predict(handle_file(EXAMPLE), "x2", api_name="/upscale_image")
     assert _size(sr) == (560, 560)
 
 
@@ -45,16 +45,18 @@ def test_named_endpoints_need_only_the_file(client) -> None:
 
 
 def test_upscale_image_defaults(client) -> None:
-    sr, (bicubic, sr_again), download = client.predict(handle_file(EXAMPLE), api_name="/upscale_image")
+    (bicubic, sr), download, line = client.predict(handle_file(EXAMPLE), api_name="/upscale_image")
     assert _size(sr) == (560, 560) and _size(bicubic) == (560, 560)
     assert Path(sr).suffix == Path(download).suffix == ".png"
-    assert Path(sr).read_bytes() == Path(download).read_bytes() == Path(sr_again).read_bytes()
+    assert Path(sr).read_bytes() == Path(download).read_bytes()
+    assert line.startswith("Model tiny-test: chosen in the menu. Ran on "), line
 
 
-@pytest.mark.parametrize(("scale", "factor", "expected"), [("x3", 2.5, (120, 90)), ("x4", 2.5, (160, 120)),
-                                                             ("free", 2.5, (100, 75))])
+@pytest.mark.parametrize(
+    ("scale", "factor", "expected"), [("x3", 2.5, (120, 90)), ("x4", 2.5, (160, 120)), ("free", 2.5, (100, 75))]
+)
 def test_upscale_image_sizes(client, tmp_path: Path, scale: str, factor: float, expected: tuple[int, int]) -> None:
-    sr, _, _ = client.predict(handle_file(_small_png(tmp_path)), scale, factor, api_name="/upscale_image")
+    (_, sr), _, _ = client.predict(handle_file(_small_png(tmp_path)), scale, factor, api_name="/upscale_image")
     assert _size(sr) == expected
 
 
@@ -63,13 +65,14 @@ def test_upscale_image_keeps_alpha(client, tmp_path: Path) -> None:
     rgba[..., 0], rgba[..., 3] = 200, np.linspace(0, 255, 24, dtype=np.uint8)[None, :]
     path = tmp_path / "alpha.png"
     Image.fromarray(rgba, "RGBA").save(path)
-    sr, _, _ = client.predict(handle_file(path), api_name="/upscale_image")
+    (_, sr), _, _ = client.predict(handle_file(path), api_name="/upscale_image")
     with Image.open(sr) as im:
         assert im.mode == "RGBA" and im.size == (48, 40)
 
 
 def test_compare_image_table(client) -> None:
-    gt_pair, bicubic_pair, table = client.predict(handle_file(EXAMPLE), "x3", api_name="/compare_image")
+    table, caption, gt_pair, bicubic_pair, _ = client.predict(handle_file(EXAMPLE), "x3", api_name="/compare_image")
+    assert caption.startswith("x3: ground truth 279x279 downscaled to 93x93, damage: clean, restored to 279x279")
     assert _size(gt_pair[0]) == _size(gt_pair[1]) == (279, 279)  # modcropped to a multiple of 3
     assert bicubic_pair[1] == gt_pair[1]
     rows = {row[0]: row[1:] for row in table["data"]}
@@ -83,24 +86,38 @@ def test_compare_image_trained_vdsr_beats_bicubic(client, tmp_path: Path) -> Non
     with Image.open(ROOT / "demo" / "examples" / "butterfly.png") as im:
         im.crop((64, 64, 192, 192)).save(tmp_path / "butterfly_crop.png")  # 128x128 keeps the CPU cost low
     # engine torch: loads at once, where auto would first export and verify an ONNX copy (seconds of CPU)
-    _, _, table = client.predict(handle_file(tmp_path / "butterfly_crop.png"), "x2", 2.5, "vdsr-20", "torch",
-                                 api_name="/compare_image")
+    table, *_ = client.predict(
+        handle_file(tmp_path / "butterfly_crop.png"), "x2", 2.5, "vdsr-20", "torch", api_name="/compare_image"
+    )
     rows = {row[0]: row[1:] for row in table["data"]}
     assert rows["VDSR"][0] > rows["bicubic"][0], table
-    _, _, x8_table = client.predict(handle_file(tmp_path / "butterfly_crop.png"), "x2", 2.5, "vdsr-20", "torch", True,
-                                    api_name="/compare_image")
+    x8_table, *_ = client.predict(
+        handle_file(tmp_path / "butterfly_crop.png"), "x2", 2.5, "vdsr-20", "torch", True, api_name="/compare_image"
+    )
     x8 = {row[0]: row[1:] for row in x8_table["data"]}
     assert x8["bicubic"] == rows["bicubic"]
     assert x8["VDSR"][0] > rows["VDSR"][0], (table, x8_table)  # the self-ensemble is sharper on real content
 
 
+@pytest.mark.skipif(not SHIPPED.is_file(), reason=f"trained weights {SHIPPED} not committed yet")
+def test_automatic_model_follows_the_upload(client, tmp_path: Path) -> None:
+    jpeg = tmp_path / "photo.jpg"
+    with Image.open(_small_png(tmp_path)) as im:
+        im.save(jpeg, quality=70)
+    name, reason = pick_model("lossy")  # vdsr-20-real once shipped, else vdsr-20 saying the other is missing
+    *_, line = client.predict(handle_file(jpeg), "x2", 2.5, "auto", "torch", api_name="/upscale_image")
+    assert line == f"Model {name}: {reason}. Ran on torch (fp32)."
+
+
 def test_video_info_and_preview(client, clip: Path) -> None:
     slider, text = client.predict(handle_file(clip), api_name="/video_info")
     assert slider["maximum"] == 11 and "48x32" in text
-    (bicubic, sr), table = client.predict(handle_file(clip), 5, api_name="/preview_frame")
+    (bicubic, sr), table, line = client.predict(handle_file(clip), 5, api_name="/preview_frame")
     assert _size(bicubic) == _size(sr) == (96, 64) and table["data"] in ([], None)
-    (bicubic, sr), table = client.predict(handle_file(clip), 11, "compare", "x2", api_name="/preview_frame")
+    assert line.startswith("Model tiny-test: chosen in the menu. Ran on ")
+    (bicubic, sr), table, line = client.predict(handle_file(clip), 11, "compare", "x2", api_name="/preview_frame")
     assert _size(sr) == (48, 32) and [row[0] for row in table["data"]] == ["bicubic", "VDSR", "gain"]
+    assert line.startswith("x2: ground truth 48x32 downscaled to 24x16, damage: clean")
 
 
 def test_upscale_video_keeps_audio(client, clip: Path) -> None:
@@ -124,8 +141,11 @@ def test_bad_uploads_get_messages(client, tmp_path: Path, audio_only: Path, long
     truncated.write_bytes(full.read_bytes()[:3000])
     big = tmp_path / "big.png"
     Image.new("RGB", (1100, 1000)).save(big)
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
     cases = [
-        (text, "/upscale_image", "not a readable image"),
+        (text, "/upscale_image", "This file is not an image; PNG, JPEG, WebP, BMP and TIFF work"),
+        (empty, "/compare_image", "The file is empty"),
         (truncated, "/compare_image", "truncated"),
         (big, "/upscale_image", "over the limit"),
         (audio_only, "/upscale_video", "no video stream"),
@@ -150,7 +170,7 @@ def test_burst_of_20_requests_is_served_or_refused(client, server, tmp_path: Pat
     done, refused = 0, 0
     for job in jobs:
         try:
-            sr, _, _ = job.result(timeout=120)
+            (_, sr), _, _ = job.result(timeout=120)
         except Exception as exc:  # a full queue is the only acceptable failure
             assert "queue" in str(exc).lower() and "full" in str(exc).lower(), repr(exc)
             refused += 1

@@ -1,4 +1,4 @@
-"""The app's pieces, in process (no server): scale parsing, compare mode, about pages, limits, models, state."""
+"""The app's pieces, in process (no server): scale parsing, compare mode, limits, errors, work folders, state."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo.about import about_sections
-from demo.compare import compare, protocol_input
-from demo.errors import SetupError, request_error
+from demo.compare import DAMAGE_CHOICES, compare, damage_label, protocol_input
+from demo.engine_menu import EngineMenu
+from demo.errors import SetupError, request_error, user_error
 from demo.handlers import Handlers
 from demo.inputs import parse_scale
 from demo.limits import AppLimits
@@ -79,16 +79,6 @@ def test_compare_refuses_a_tiny_image() -> None:
         protocol_input(np.zeros((20, 20, 3), np.uint8), 4.0)
 
 
-def test_about_pages_serve_their_images(tmp_path: Path) -> None:
-    (tmp_path / "ablation.md").write_text("# Ablation\n![plot](ablation.png)\n![web](https://x.org/a.png)\n")
-    (tmp_path / "app.md").write_text("# API\n")
-    (tmp_path / "ablation.png").write_bytes(b"png")
-    (tmp_path / "benchmark.png").write_bytes(b"png")
-    pages, plots = about_sections(lambda p: f"/file={p.name}", tmp_path)
-    assert pages == ["# Ablation\n![plot](/file=ablation.png)\n![web](https://x.org/a.png)\n"]
-    assert plots == [tmp_path / "benchmark.png"]  # the linked plot shows inside its page, not twice
-
-
 def test_limits_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VDSR_APP_QUEUE_SIZE", "32")
     monkeypatch.setenv("VDSR_APP_MAX_VIDEO_SECONDS", "30")
@@ -104,28 +94,6 @@ def test_ensemble_has_its_own_output_limit() -> None:
     assert limits.upscale_limits().max_output_pixels == limits.max_output_pixels
     assert limits.upscale_limits(ensemble=True).max_output_pixels == limits.max_ensemble_output_pixels
     assert limits.upscale_limits(ensemble=True).max_scale == limits.max_free_scale
-
-
-def test_chosen_model_comes_first(tiny_checkpoint: Path) -> None:
-    models = ModelCatalog.discover({"VDSR_MODEL": str(tiny_checkpoint)})
-    assert models.choices()[0] == models.default() == "tiny"
-    assert models.table()[0][:3] == ["tiny", 4, "x2, x3, x4"]
-
-
-@pytest.mark.parametrize("value", ["no-such-model", "/nowhere/model.safetensors", "README.md"])
-def test_a_bad_model_is_one_line_at_setup(value: str) -> None:
-    with pytest.raises(SetupError, match="^VDSR_MODEL: ") as caught:
-        ModelCatalog.discover({"VDSR_MODEL": str(ROOT / value) if value == "README.md" else value})
-    assert "\n" not in str(caught.value)
-
-
-def test_unknown_model_or_engine_is_refused(tiny_checkpoint: Path) -> None:
-    models = ModelCatalog({"tiny": tiny_checkpoint})
-    limits = AppLimits().upscale_limits()
-    with pytest.raises(gr.Error, match="Unknown model 'other'; available: tiny"):
-        models.upscaler("other", "torch", limits, ensemble=False)
-    with pytest.raises(gr.Error, match="Unknown engine 'fast'"):
-        models.upscaler("tiny", "fast", limits, ensemble=False)
 
 
 def test_request_error_names_the_upload_not_the_server_path(tmp_path: Path) -> None:
@@ -146,20 +114,21 @@ def test_work_folders_are_fresh_and_old_ones_swept(tmp_path: Path) -> None:
 
 def test_handlers_upscale_image_in_process(tiny_checkpoint: Path, tmp_path: Path) -> None:
     """Handlers run on a state built by hand; bicubic and VDSR come from one upscale_pair call."""
-    state = AppState(AppLimits(), ModelCatalog({"tiny": tiny_checkpoint}), WorkDir.create(tmp_path))
+    models = ModelCatalog({"tiny": tiny_checkpoint}, pinned=True)
+    state = AppState(AppLimits(), models, WorkDir.create(tmp_path), EngineMenu(("torch",)))
     rng = np.random.default_rng(3)
     Image.fromarray((rng.random((24, 30, 3)) * 255).astype(np.uint8)).save(tmp_path / "in put.png")
-    sr, (bicubic, sr_again), download = Handlers(state).upscale_image(
-        str(tmp_path / "in put.png"), "x3", engine="torch"
-    )
-    assert sr == sr_again == download and Path(sr).name == "in_put_x3_vdsr.png"
+    (bicubic, sr), download, line = Handlers(state).upscale_image(str(tmp_path / "in put.png"), "x3", engine="torch")
+    assert sr == download and Path(sr).name == "in_put_x3_vdsr.png"
+    assert line == "Model tiny: chosen in the menu. Ran on torch (fp32)."
     assert Path(sr).parent.parent == state.work.root
     img = read_image(tmp_path / "in put.png")
     np.testing.assert_array_equal(read_image(bicubic), Upscaler(None).upscale(img, 3))
     assert read_image(sr).shape == (72, 90, 3)
     (tmp_path / "notes.png").write_text("not an image")
-    with pytest.raises(gr.Error, match=r"Cannot use this upload: notes\.png: not a readable image"):
+    with pytest.raises(gr.Error) as caught:
         Handlers(state).upscale_image(str(tmp_path / "notes.png"))
+    assert caught.value.message == "This file is not an image; PNG, JPEG, WebP, BMP and TIFF work."
 
 
 def _run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -171,7 +140,8 @@ def _run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedPr
 
 def test_importing_the_app_modules_does_nothing(tmp_path: Path) -> None:
     """No work folder, no model lookup at import: a bad $VDSR_MODEL only matters once the app is built."""
-    code = "import demo, demo.about, demo.compare, demo.handlers, demo.inputs, demo.models, demo.state, demo.ui"
+    modules = sorted(p.stem for p in (ROOT / "demo").glob("*.py") if p.stem != "__init__")
+    code = "import demo, " + ", ".join(f"demo.{name}" for name in modules)
     proc = _run_python(code, tmp_path, VDSR_MODEL="no-such-model")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert not list(tmp_path.glob("vdsr-app-*"))
@@ -183,3 +153,46 @@ def test_app_with_a_bad_model_stops_with_one_line(tmp_path: Path) -> None:
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("Cannot start the app: VDSR_MODEL: unknown model 'no-such-model': not a file"), last
     assert not list(tmp_path.glob("vdsr-app-*"))
+
+
+def test_a_user_error_is_one_log_line_and_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("INFO", logger="demo.requests"):
+        error = user_error("The file is empty.")
+    assert error.message == "The file is empty." and error.print_exception is False
+    assert [r.getMessage() for r in caplog.records] == ["refused: The file is empty."]
+
+
+def test_compare_damages_the_input_and_says_what_the_table_is_for() -> None:
+    img = (np.random.default_rng(5).random((48, 64, 3)) * 255).astype(np.uint8)
+    identity = Upscaler(lambda y: y, receptive_radius=0)
+    clean = compare(img, 2.0, identity)
+    damaged = compare(img, 2.0, identity, "h264:33")
+    assert damaged.rows[0][1] < clean.rows[0][1]  # bicubic from a damaged input scores lower
+    assert damaged.caption() == (
+        "x2: ground truth 64x48 downscaled to 32x24, damage: H.264 CRF 33, restored to 64x48. "
+        "PSNR and SSIM on luma (Y), 2 px border left out."
+    )
+    assert [damage_label(v) for _, v in DAMAGE_CHOICES] == [
+        "clean",
+        *(f"JPEG quality {q}" for q in (90, 70, 50, 30)),
+        *(f"H.264 CRF {c}" for c in (18, 23, 28, 33)),
+    ]
+    with pytest.raises(gr.Error, match="Damage must be one of clean, jpeg:90"):
+        compare(img, 2.0, identity, "blur:3")
+
+
+def test_uploads_are_checked_in_plain_words(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    models = ModelCatalog({"tiny": tiny_checkpoint}, pinned=True)
+    state = AppState(AppLimits(), models, WorkDir.create(tmp_path), EngineMenu(()))
+    handlers = Handlers(state)
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "notes.png").write_text("not an image")
+    Image.new("RGB", (30, 20)).save(tmp_path / "ok.png")
+    assert handlers.check_image(str(tmp_path / "empty.png")) == (None, "**The file is empty.**")
+    assert handlers.check_image(str(tmp_path / "notes.png")) == (
+        None,
+        "**This file is not an image; PNG, JPEG, WebP, BMP and TIFF work.**",
+    )
+    path, text = handlers.check_image(str(tmp_path / "ok.png"))
+    assert path == str(tmp_path / "ok.png") and text.startswith("30x20 image. The automatic model choice is tiny")
+    assert handlers.check_image(None) == (None, "")

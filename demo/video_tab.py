@@ -1,0 +1,102 @@
+"""The Video tab: layout and wiring only; the work is in :class:`demo.handlers.Handlers`.
+
+A settings change refreshes the frame preview only when a video is loaded, and decides that in
+the browser: with no video, changing a setting sends nothing to the server, so it can never wait
+in (or fill) the queue that the network's work goes through.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from demo.handlers import Handlers
+from demo.widgets import CPU_QUEUE, Settings, damage_menu, metrics_table, mode_radio
+
+__all__ = ["video_tab"]
+
+# Runs in the browser on a settings change: bump the refresh counter only when a video is loaded.
+_BUMP_IF_VIDEO = "(video, count) => (video ? (count || 0) + 1 : count)"
+
+
+def video_tab(handlers: Handlers, settings: Settings) -> None:
+    """Lay out the Video tab inside the current ``gr.Tab`` and wire its events."""
+    with gr.Row():
+        with gr.Column(scale=1):
+            video = gr.Video(label="Video", sources=["upload"], include_audio=True, elem_id="video-input")
+            about = gr.Markdown(elem_id="video-about")
+            frame = gr.Slider(0, 1, value=0, step=1, label="Frame to preview", elem_id="video-frame")
+            mode = mode_radio("video-mode")
+            damage = damage_menu("video-damage")
+            run_btn = gr.Button("Upscale video", variant="primary", elem_id="video-button")
+            refresh = gr.Number(0, visible="hidden", elem_id="video-refresh")
+        with gr.Column(scale=2):
+            preview = gr.ImageSlider(label="Frame: bicubic | VDSR", format="png", type="filepath")
+            table = metrics_table(visible=False, elem_id="frame-table")
+            preview_info = gr.Markdown(elem_id="frame-info")
+            result = gr.Video(label="Upscaled video (H.264)", interactive=False, elem_id="video-result")
+            summary = gr.Markdown(elem_id="video-summary")
+
+    preview_inputs = [video, frame, mode, *settings.inputs(), damage]
+    preview_outputs = [preview, table, preview_info]
+    info = video.upload(handlers.video_info, video, [frame, about], api_name="video_info", show_progress_on=about)
+    info.success(
+        handlers.preview_frame,
+        preview_inputs,
+        preview_outputs,
+        api_name="preview_first_frame",
+        api_visibility="private",
+        concurrency_id=CPU_QUEUE,
+        show_progress_on=preview_info,
+    )
+    frame.release(
+        handlers.preview_frame,
+        preview_inputs,
+        preview_outputs,
+        api_name="preview_frame",
+        concurrency_id=CPU_QUEUE,
+        trigger_mode="always_last",
+        show_progress_on=preview_info,
+    )
+    mode.change(
+        lambda m: (gr.Dataframe(visible=m == "compare"), gr.Dropdown(visible=m == "compare")),
+        mode,
+        [table, damage],
+        queue=False,
+        api_visibility="private",
+        show_progress="hidden",
+    )
+    gr.on(
+        [
+            mode.change,
+            damage.change,
+            settings.scale.change,
+            settings.factor.release,
+            settings.model.change,
+            settings.engine.change,
+        ],
+        None,
+        [video, refresh],
+        refresh,
+        js=_BUMP_IF_VIDEO,
+        queue=False,
+        api_visibility="private",
+        show_progress="hidden",
+    )
+    refresh.change(
+        handlers.preview_frame,
+        preview_inputs,
+        preview_outputs,
+        api_name="refresh_preview",
+        api_visibility="private",
+        concurrency_id=CPU_QUEUE,
+        trigger_mode="always_last",
+        show_progress_on=preview_info,
+    )
+    run_btn.click(
+        handlers.upscale_video,
+        [video, *settings.inputs()],
+        [result, summary],
+        api_name="upscale_video",
+        concurrency_id=CPU_QUEUE,
+        show_progress_on=summary,
+    )

@@ -1,0 +1,121 @@
+"""Components the tabs share: the settings row, the mode and damage menus, the metrics table, path-only uploads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from demo.compare import DAMAGE_CHOICES, METRIC_HEADERS
+from demo.state import AppState
+
+__all__ = ["CPU_QUEUE", "Settings", "damage_menu", "metrics_table", "mode_radio", "settings_row", "upload_path_only"]
+
+# One worker pool for everything that runs the network: on 2 vCPU, parallel runs only slow each other down.
+CPU_QUEUE = "vdsr-cpu"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings both tabs use: scale, free factor, model and engine."""
+
+    scale: gr.Radio
+    factor: gr.Slider
+    model: gr.Dropdown
+    engine: gr.Dropdown
+
+    def inputs(self) -> list[Any]:
+        return [self.scale, self.factor, self.model, self.engine]
+
+
+def settings_row(state: AppState) -> Settings:
+    """Scale, free factor (usable only when the scale is 'free factor'), model and engine menus."""
+    limits = state.limits
+    with gr.Row():
+        scale = gr.Radio(
+            [("x2", "x2"), ("x3", "x3"), ("x4", "x4"), ("free factor", "free")],
+            value="x2",
+            label="Scale",
+            elem_id="scale",
+        )
+        factor = gr.Slider(
+            limits.min_free_scale,
+            limits.max_free_scale,
+            value=2.5,
+            step=0.1,
+            label="Free factor",
+            info="choose 'free factor' to use it",
+            interactive=False,
+            elem_id="factor",
+        )
+        model = gr.Dropdown(
+            state.models.menu(),
+            value=state.models.default(),
+            label="Model",
+            info="automatic follows the input; or pick a model by what it is for",
+            elem_id="model",
+        )
+        engine = gr.Dropdown(
+            state.engines.values(), value="auto", label="Engine", info=state.engines.info(), elem_id="engine"
+        )
+
+    def free_factor(choice: str) -> gr.Slider:
+        free = choice == "free"
+        return gr.Slider(interactive=free, info="the scale factor" if free else "choose 'free factor' to use it")
+
+    scale.change(free_factor, scale, factor, queue=False, api_visibility="private", show_progress="hidden")
+    return Settings(scale, factor, model, engine)
+
+
+def mode_radio(elem_id: str) -> gr.Radio:
+    return gr.Radio(
+        [("Upscale", "upscale"), ("Compare with ground truth", "compare")],
+        value="upscale",
+        label="Mode",
+        elem_id=elem_id,
+        info="Compare takes the upload as ground truth: it is downscaled, then restored by bicubic and by VDSR.",
+    )
+
+
+def damage_menu(elem_id: str) -> gr.Dropdown:
+    return gr.Dropdown(
+        DAMAGE_CHOICES,
+        value="clean",
+        label="Damage the ground truth with",
+        info="applied to the downscaled copy before restoring it, as compressed photos and video are",
+        visible=False,
+        elem_id=elem_id,
+    )
+
+
+def metrics_table(visible: bool, elem_id: str) -> gr.Dataframe:
+    return gr.Dataframe(
+        elem_id=elem_id,
+        headers=METRIC_HEADERS,
+        datatype=["str", "number", "number"],
+        interactive=False,
+        label="PSNR / SSIM against the ground truth",
+        visible=visible,
+    )
+
+
+def upload_path_only(image: gr.Image) -> gr.Image:
+    """Make ``image`` hand its handler the uploaded file's path untouched.
+
+    The stock ``gr.Image`` opens the file with PIL while preprocessing, so a
+    broken upload fails there with a generic, hidden error before the app sees
+    it. Passing the path through lets :func:`vdsr.imageio.read_image` decode it
+    (keeping 16-bit and alpha) and report a clear message. This overrides the
+    method on the instance: a ``gr.Image`` subclass would make Gradio write a
+    ``.pyi`` stub into the source tree at import time.
+    """
+    stock = image.preprocess
+
+    def preprocess(payload: Any) -> Any:
+        if payload is None or (payload.url or "").startswith("data:"):
+            return stock(payload)
+        return str(payload.path) if payload.path else None
+
+    image.preprocess = preprocess  # type: ignore[method-assign]
+    return image
