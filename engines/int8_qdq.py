@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,7 +144,8 @@ def int8_for(model: str | Path, recipe: Int8Recipe | None = None, data_root: Pat
         raise EngineUnavailableError(f"int8: cannot calibrate: {exc}") from None
     log.info("building the int8 model of %s (%s, once per model)", fp32.name, recipe.tag())
     out.parent.mkdir(parents=True, exist_ok=True)
-    building = out.with_name(f"{out.stem}.{os.getpid()}.building.onnx")  # per process: no collisions
+    # per process and thread (the app builds engines from request threads): no two builds share a file
+    building = out.with_name(f"{out.stem}.{os.getpid()}-{threading.get_ident()}.building.onnx")
     quantize_qdq(fp32, building, patches, keep_first=recipe.keep_first, method=recipe.method)
     building.replace(out)
     return out

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import subprocess
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,7 +260,8 @@ def verify_onnx(proto: onnx.ModelProto, reference: nn.Module, y: np.ndarray, *, 
 def save_onnx(proto: onnx.ModelProto, out: Path) -> None:
     """Write ``proto`` as one self-contained file, atomically (a crash never leaves half a model)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")  # per process: concurrent exports never collide
+    # per process and thread: concurrent exports never collide
+    tmp = out.with_name(f"{out.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     # One self-contained file: weights inline, never an external-data side file.
     onnx.save_model(proto, str(tmp), save_as_external_data=False)
     tmp.replace(out)
