@@ -92,31 +92,27 @@ def _auto(checkpoint: Path) -> Engine:
     return picked
 
 
+def _admit_all(candidate: Candidate, engine: Engine) -> bool:
+    return True
+
+
 def _fastest_on_cpu(model: Path, reasons: list[str]) -> Engine | None:
     """The fastest pair inside the quality gate; for an ONNX export (no checkpoint to gate against)
-    the fastest backend running it as it is."""
+    the fastest backend running it as it is; without Set5 to gate with, the fastest fp32 pair."""
     candidates = cpu_candidates(model)
-    images = gate_images() if model.suffix in CHECKPOINT_SUFFIXES else None
-    if model.suffix not in CHECKPOINT_SUFFIXES:
-        rule = "as exported"
+    rule, admit = "as exported", _admit_all
+    if model.suffix in CHECKPOINT_SUFFIXES:
+        images = gate_images()
+        if images is None:
+            log.warning("no Set5 to gate lower precisions with (set VDSR_DATA_DIR): only fp32 pairs are considered")
+            candidates = [c for c in candidates if c.precision == "fp32"]
+            rule = "fp32 only"
+        else:
+            gate = QualityGate(model, images)
+            rule = gate.rule
 
-        def admit(candidate: Candidate, engine: Engine) -> bool:
-            return True
-
-    elif images is None:
-        log.warning("no Set5 to gate lower precisions with (set VDSR_DATA_DIR): only fp32 pairs are considered")
-        candidates = [c for c in candidates if c.precision == "fp32"]
-        rule = "fp32 only"
-
-        def admit(candidate: Candidate, engine: Engine) -> bool:
-            return True
-
-    else:
-        gate = QualityGate(model, images)
-        rule = gate.rule
-
-        def admit(candidate: Candidate, engine: Engine) -> bool:
-            return candidate == REFERENCE or gate.check(candidate.label, engine).admitted
+            def admit(candidate: Candidate, engine: Engine) -> bool:
+                return candidate == REFERENCE or gate.check(candidate.label, engine).admitted
 
     picked = fastest_admitted(
         candidates, model, model_key=file_sha256(model)[:16], gate=rule, admit=admit, reasons=reasons
