@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from demo.handlers import Handlers
+from demo.queue_gate import QueueGate
 from demo.widgets import CPU_QUEUE, Settings, damage_menu, metrics_table, mode_radio, upload_path_only
 
 __all__ = ["EXAMPLES_DIR", "image_tab"]
@@ -24,7 +25,7 @@ def _example_images() -> list[str]:
     return [str(p) for p in sorted(EXAMPLES_DIR.glob("*.png"))]
 
 
-def image_tab(handlers: Handlers, settings: Settings) -> None:
+def image_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
     """Lay out the Image tab inside the current ``gr.Tab`` and wire its events."""
     with gr.Row():
         with gr.Column(scale=1):
@@ -97,6 +98,7 @@ def image_tab(handlers: Handlers, settings: Settings) -> None:
         [slider, download, info],
         api_name="upscale_image",
         concurrency_id=CPU_QUEUE,
+        validator=gate.validator(len(inputs)),
         show_progress_on=info,
     )
     compare_btn.click(
@@ -105,5 +107,6 @@ def image_tab(handlers: Handlers, settings: Settings) -> None:
         [table, caption, gt_slider, bicubic_slider, compare_info],
         api_name="compare_image",
         concurrency_id=CPU_QUEUE,
+        validator=gate.validator(len(inputs) + 1),
         show_progress_on=compare_info,
     )

@@ -17,6 +17,7 @@ from demo.about_tab import about_tab
 from demo.handlers import Handlers
 from demo.image_tab import image_tab
 from demo.limits import limits_markdown
+from demo.queue_gate import QueueGate
 from demo.state import AppState
 from demo.video_tab import video_tab
 from demo.widgets import settings_row
@@ -59,6 +60,7 @@ def build_demo(*, warm_up: bool = False) -> gr.Blocks:
     """
     state = AppState.from_env()
     handlers = Handlers(state)
+    gate = QueueGate(state.limits.queue_size)
     docs = about_pages(lambda path: f"/gradio_api/file={path}")
     if docs.images:
         gr.set_static_paths(docs.images)  # only the images the pages show, not the docs folder
@@ -68,12 +70,14 @@ def build_demo(*, warm_up: bool = False) -> gr.Blocks:
         gr.Markdown(limits_markdown(state.limits), elem_id="limits")
         settings = settings_row(state)
         with gr.Tab("Image"):
-            image_tab(handlers, settings)
+            image_tab(handlers, settings, gate)
         with gr.Tab("Video"):
-            video_tab(handlers, settings)
+            video_tab(handlers, settings, gate)
         with gr.Tab("About"):
             about_tab(state, docs)
-    demo.queue(max_size=state.limits.queue_size, default_concurrency_limit=state.limits.concurrency)
+    gate.watch(demo)
+    # Unbounded here: the gate refuses work past the app's queue size, with a message that says how many wait.
+    demo.queue(max_size=None, default_concurrency_limit=state.limits.concurrency)
     if warm_up:
         state.warm_up()
     return demo

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demo.handlers import Handlers
+from demo.queue_gate import QueueGate
 from demo.widgets import CPU_QUEUE, Settings, damage_menu, metrics_table, mode_radio
 
 __all__ = ["video_tab"]
@@ -18,7 +19,7 @@ __all__ = ["video_tab"]
 _BUMP_IF_VIDEO = "(video, count) => (video ? (count || 0) + 1 : count)"
 
 
-def video_tab(handlers: Handlers, settings: Settings) -> None:
+def video_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
     """Lay out the Video tab inside the current ``gr.Tab`` and wire its events."""
     with gr.Row():
         with gr.Column(scale=1):
@@ -38,7 +39,14 @@ def video_tab(handlers: Handlers, settings: Settings) -> None:
 
     preview_inputs = [video, frame, mode, *settings.inputs(), damage]
     preview_outputs = [preview, table, preview_info]
-    info = video.upload(handlers.video_info, video, [frame, about], api_name="video_info", show_progress_on=about)
+    info = video.upload(
+        handlers.video_info,
+        video,
+        [frame, about],
+        api_name="video_info",
+        show_progress_on=about,
+        validator=gate.validator(1),
+    )
     info.success(
         handlers.preview_frame,
         preview_inputs,
@@ -47,6 +55,7 @@ def video_tab(handlers: Handlers, settings: Settings) -> None:
         api_visibility="private",
         concurrency_id=CPU_QUEUE,
         show_progress_on=preview_info,
+        validator=gate.validator(len(preview_inputs)),
     )
     frame.release(
         handlers.preview_frame,
@@ -56,6 +65,7 @@ def video_tab(handlers: Handlers, settings: Settings) -> None:
         concurrency_id=CPU_QUEUE,
         trigger_mode="always_last",
         show_progress_on=preview_info,
+        validator=gate.validator(len(preview_inputs)),
     )
     mode.change(
         lambda m: (gr.Dataframe(visible=m == "compare"), gr.Dropdown(visible=m == "compare")),
@@ -70,7 +80,8 @@ def video_tab(handlers: Handlers, settings: Settings) -> None:
             mode.change,
             damage.change,
             settings.scale.change,
-            settings.factor.release,
+            settings.factor.submit,
+            settings.factor.blur,
             settings.model.change,
             settings.engine.change,
         ],
@@ -91,6 +102,7 @@ def video_tab(handlers: Handlers, settings: Settings) -> None:
         concurrency_id=CPU_QUEUE,
         trigger_mode="always_last",
         show_progress_on=preview_info,
+        validator=gate.validator(len(preview_inputs)),
     )
     run_btn.click(
         handlers.upscale_video,
@@ -99,4 +111,5 @@ def video_tab(handlers: Handlers, settings: Settings) -> None:
         api_name="upscale_video",
         concurrency_id=CPU_QUEUE,
         show_progress_on=summary,
+        validator=gate.validator(1 + len(settings.inputs())),
     )

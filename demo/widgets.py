@@ -12,6 +12,7 @@ from demo.state import AppState
 
 __all__ = ["CPU_QUEUE", "Settings", "damage_menu", "metrics_table", "mode_radio", "settings_row", "upload_path_only"]
 
+_FACTOR_OFF = "choose 'free factor' to use it"
 # One worker pool for everything that runs the network: on 2 vCPU, parallel runs only slow each other down.
 CPU_QUEUE = "vdsr-cpu"
 
@@ -21,7 +22,7 @@ class Settings:
     """The settings both tabs use: scale, free factor, model and engine."""
 
     scale: gr.Radio
-    factor: gr.Slider
+    factor: gr.Number
     model: gr.Dropdown
     engine: gr.Dropdown
 
@@ -39,13 +40,13 @@ def settings_row(state: AppState) -> Settings:
             label="Scale",
             elem_id="scale",
         )
-        factor = gr.Slider(
-            limits.min_free_scale,
-            limits.max_free_scale,
+        # A number box with no bounds of its own: an out-of-range factor gets the app's one message (and no
+        # result), where a slider would also clamp it and run, showing an error and a result together.
+        factor = gr.Number(
             value=2.5,
             step=0.1,
             label="Free factor",
-            info="choose 'free factor' to use it",
+            info=_FACTOR_OFF,
             interactive=False,
             elem_id="factor",
         )
@@ -60,9 +61,11 @@ def settings_row(state: AppState) -> Settings:
             state.engines.values(), value="auto", label="Engine", info=state.engines.info(), elem_id="engine"
         )
 
-    def free_factor(choice: str) -> gr.Slider:
+    factor_on = f"the scale, from {limits.min_free_scale:g} to {limits.max_free_scale:g}"
+
+    def free_factor(choice: str) -> gr.Number:
         free = choice == "free"
-        return gr.Slider(interactive=free, info="the scale factor" if free else "choose 'free factor' to use it")
+        return gr.Number(interactive=free, info=factor_on if free else _FACTOR_OFF)
 
     scale.change(free_factor, scale, factor, queue=False, api_visibility="private", show_progress="hidden")
     return Settings(scale, factor, model, engine)
