@@ -40,12 +40,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # The one list of backends. On a GPU, ``auto`` takes the first that builds; on a CPU it measures pairs.
-PREFERENCE: tuple[type, ...] = (TensorRTEngine, OpenVinoEngine, OnnxRuntimeEngine, TorchEngine)
+PREFERENCE: tuple[type[Engine], ...] = (TensorRTEngine, OpenVinoEngine, OnnxRuntimeEngine, TorchEngine)
 for _engine in PREFERENCE:
     ENGINES.add(_engine.name, _engine)
 
 
-def gpu_backends() -> list[type]:
+def gpu_backends() -> list[type[Engine]]:
     """The backends that would run on a GPU here, in :data:`PREFERENCE` order: ``auto`` tries them first.
 
     On a GPU machine PyTorch on CUDA (fp16) beats any CPU backend, so it comes before

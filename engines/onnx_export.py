@@ -188,7 +188,7 @@ def to_onnx_model(
         torch.onnx.export(
             folded,
             (dummy,),
-            buf,
+            buf,  # type: ignore[arg-type]  # a file object works; the stubs name only paths
             dynamo=False,
             opset_version=opset,
             input_names=[INPUT_NAME],

@@ -48,11 +48,12 @@ class TorchEngine:
             raise EngineUnavailableError("torch: CUDA requested but this PyTorch build sees no GPU")
         if not isinstance(model, VDSR):
             if Path(model).suffix == ".onnx":
-                raise EngineUnavailableError("torch: runs .safetensors checkpoints; an .onnx file needs onnxruntime "
-                                             "or openvino")
+                raise EngineUnavailableError(
+                    "torch: runs .safetensors checkpoints; an .onnx file needs onnxruntime or openvino"
+                )
             model, _ = load_checkpoint(model)
         self.device = self._pick_device(model)
-        self.model = model.eval().to(self.device, memory_format=torch.channels_last)
+        self.model = model.eval().to(self.device, memory_format=torch.channels_last)  # type: ignore[call-overload]
         precision = self.options.precision
         if precision == "auto":
             precision = "fp16" if self.device.type == "cuda" else "fp32"

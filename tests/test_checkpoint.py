@@ -14,8 +14,13 @@ def test_every_variant_round_trips(tmp_path: Path, arch: str) -> None:
     model = build_model(ModelConfig(arch=arch, repeats=3)).eval()
     for p in model.parameters():
         p.data.normal_(0, 0.05)
-    path = save_checkpoint(tmp_path / "m.safetensors", model, scales=[2, 3, 4], training={"iterations": 7},
-                           evaluation={"psnr": {"2": 30.0}})
+    path = save_checkpoint(
+        tmp_path / "m.safetensors",
+        model,
+        scales=[2, 3, 4],
+        training={"iterations": 7},
+        evaluation={"psnr": {"2": 30.0}},
+    )
     loaded, info = load_checkpoint(path)
     assert info.config == model.config
     assert info.scales == (2.0, 3.0, 4.0)

@@ -27,9 +27,13 @@ def images(tmp_path: Path, data_root: Path) -> Path:
 def test_every_kind_of_image_in_a_folder(images: Path, tmp_path: Path, tiny_checkpoint: Path) -> None:
     out = tmp_path / "out"
     assert main(["-q", "upscale", str(images), str(out), "--scale", "2", "--model", str(tiny_checkpoint)]) == 0
-    expected = {"rgb.png": ((120, 160, 3), np.uint8), "rgba.png": ((120, 160, 4), np.uint8),
-                "gray.png": ((120, 160), np.uint8), "deep.png": ((120, 160, 3), np.uint16),
-                "photo.jpg": ((120, 160, 3), np.uint8)}
+    expected = {
+        "rgb.png": ((120, 160, 3), np.uint8),
+        "rgba.png": ((120, 160, 4), np.uint8),
+        "gray.png": ((120, 160), np.uint8),
+        "deep.png": ((120, 160, 3), np.uint16),
+        "photo.jpg": ((120, 160, 3), np.uint8),
+    }
     for name, (shape, dtype) in expected.items():
         img = read_image(out / name)
         assert (img.shape, img.dtype) == (shape, dtype), name
@@ -37,14 +41,24 @@ def test_every_kind_of_image_in_a_folder(images: Path, tmp_path: Path, tiny_chec
 
 def test_single_file_with_a_free_factor(images: Path, tmp_path: Path, tiny_checkpoint: Path) -> None:
     out = tmp_path / "x.png"
-    argv = ["upscale", str(images / "rgb.png"), str(out), "--scale", "2.5", "--model", str(tiny_checkpoint),
-            "--engine", "torch"]
+    argv = [
+        "upscale",
+        str(images / "rgb.png"),
+        str(out),
+        "--scale",
+        "2.5",
+        "--model",
+        str(tiny_checkpoint),
+        "--engine",
+        "torch",
+    ]
     assert main(argv) == 0
     assert read_image(out).shape == (150, 200, 3)
 
 
-def test_folder_carries_on_past_a_bad_file(images: Path, tmp_path: Path, tiny_checkpoint: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_folder_carries_on_past_a_bad_file(
+    images: Path, tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (images / "broken.png").write_text("not an image")
     out = tmp_path / "out"
     assert main(["upscale", str(images), str(out), "--scale", "2", "--model", str(tiny_checkpoint)]) == 1
@@ -63,9 +77,21 @@ def test_bad_input_is_one_line_without_traceback(tmp_path: Path, tiny_checkpoint
     bad = tmp_path / "bad.png"
     make(bad)
     proc = subprocess.run(
-        [sys.executable, "-m", "vdsr", "upscale", str(bad), str(tmp_path / "o.png"), "--scale", "2",
-         "--model", str(tiny_checkpoint)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "vdsr",
+            "upscale",
+            str(bad),
+            str(tmp_path / "o.png"),
+            "--scale",
+            "2",
+            "--model",
+            str(tiny_checkpoint),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert message in proc.stderr
@@ -73,8 +99,9 @@ def test_bad_input_is_one_line_without_traceback(tmp_path: Path, tiny_checkpoint
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_missing_model_and_unknown_engine(images: Path, tmp_path: Path, tiny_checkpoint: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_model_and_unknown_engine(
+    images: Path, tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src, dst = str(images / "rgb.png"), str(tmp_path / "o.png")
     assert main(["upscale", src, dst, "--scale", "2", "--model", str(tmp_path / "none.safetensors")]) == 2
     assert "checkpoint not found" in capsys.readouterr().err
@@ -83,27 +110,56 @@ def test_missing_model_and_unknown_engine(images: Path, tmp_path: Path, tiny_che
 
 
 @pytest.mark.parametrize(("set_name", "with_paper_rows"), [("Set5", True), ("photos", False)])
-def test_evaluate_writes_a_table_and_json(tmp_path: Path, tiny_checkpoint: Path, data_root: Path,
-                                          capsys: pytest.CaptureFixture[str], set_name: str,
-                                          with_paper_rows: bool) -> None:
+def test_evaluate_writes_a_table_and_json(
+    tmp_path: Path,
+    tiny_checkpoint: Path,
+    data_root: Path,
+    capsys: pytest.CaptureFixture[str],
+    set_name: str,
+    with_paper_rows: bool,
+) -> None:
     folder = tmp_path / set_name
     write_image(folder / "bird.png", read_image(data_root / "Set5" / "bird.png"))
     out = tmp_path / "scores.json"
-    assert main(["evaluate", "--images", str(folder), "--scales", "2", "--models", str(tiny_checkpoint),
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            ["evaluate", "--images", str(folder), "--scales", "2", "--models", str(tiny_checkpoint), "--json", str(out)]
+        )
+        == 0
+    )
     table = capsys.readouterr().out
     assert "| bicubic |" in table and "| tiny |" in table
     assert ("VDSR (paper)" in table) == with_paper_rows  # the paper's figures are for Set5 only
     assert '"method": "tiny"' in out.read_text()
 
 
-def test_evaluate_scores_each_degradation_against_bicubic(tmp_path: Path, tiny_checkpoint: Path,
-                                                          data_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_scores_each_degradation_against_bicubic(
+    tmp_path: Path, tiny_checkpoint: Path, data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "one"
     write_image(folder / "bird.png", read_image(data_root / "Set5" / "bird.png")[:96, :96])
     out = tmp_path / "scores.json"
-    assert main(["evaluate", "--images", str(folder), "--scales", "2", "3", "--models", str(tiny_checkpoint),
-                 "--degradation", "clean", "jpeg:40", "h264:30", "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--images",
+                str(folder),
+                "--scales",
+                "2",
+                "3",
+                "--models",
+                str(tiny_checkpoint),
+                "--degradation",
+                "clean",
+                "jpeg:40",
+                "h264:30",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "x2:" in text and "x3:" in text
     assert "| input | bicubic | lanczos | tiny |" in text
@@ -115,15 +171,17 @@ def test_evaluate_scores_each_degradation_against_bicubic(tmp_path: Path, tiny_c
         assert psnr["jpeg:40", method, 2] < psnr["clean", method, 2]
 
 
-def test_evaluate_refuses_a_bad_degradation_in_one_line(tiny_checkpoint: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_refuses_a_bad_degradation_in_one_line(
+    tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["evaluate", "--models", str(tiny_checkpoint), "--degradation", "jpeg:500"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "jpeg takes 1 to 100" in err
 
 
-def test_ensemble_flag_upscales_and_scores_both_ways(images: Path, tmp_path: Path, tiny_checkpoint: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_ensemble_flag_upscales_and_scores_both_ways(
+    images: Path, tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     single, ensembled = tmp_path / "single.png", tmp_path / "x8.png"
     src, model = str(images / "rgb.png"), ["--model", str(tiny_checkpoint)]
     assert main(["-q", "upscale", src, str(single), "--scale", "2", *model]) == 0
@@ -131,8 +189,10 @@ def test_ensemble_flag_upscales_and_scores_both_ways(images: Path, tmp_path: Pat
     a, b = read_image(single), read_image(ensembled)
     assert a.shape == b.shape == (120, 160, 3)
     assert np.abs(a.astype(int) - b).max() > 0  # the random tiny network is not symmetric: x8 changes the result
-    assert main(["evaluate", "--images", str(images), "--scales", "2", "--models", str(tiny_checkpoint),
-                 "--ensemble"]) == 0
+    assert (
+        main(["evaluate", "--images", str(images), "--scales", "2", "--models", str(tiny_checkpoint), "--ensemble"])
+        == 0
+    )
     table = capsys.readouterr().out
     assert "| tiny |" in table and "| tiny +x8 |" in table
 
@@ -151,8 +211,12 @@ def test_video_with_frames_and_a_short_clip(tmp_path: Path, tiny_checkpoint: Pat
         assert (stream.codec_context.width, stream.codec_context.height) == (352, 288)
         assert sum(1 for _ in container.decode(stream)) == 6  # 0.2 s at 29.97 fps
     look = tmp_path / "look"
-    assert main(["-q", "upscale", str(clip), str(look), "--scale", "2", "--frames", "0,3",
-                 "--model", str(tiny_checkpoint)]) == 0
+    assert (
+        main(
+            ["-q", "upscale", str(clip), str(look), "--scale", "2", "--frames", "0,3", "--model", str(tiny_checkpoint)]
+        )
+        == 0
+    )
     pngs = sorted(look.glob("*.png"))
     assert len(pngs) == 2 and read_image(pngs[0]).shape == (288, 704, 3)
 
@@ -167,8 +231,9 @@ def test_corrupt_video_is_one_line(tmp_path: Path, tiny_checkpoint: Path, capsys
 
 
 @pytest.mark.parametrize(("fmt", "reason"), [("PNG", "stored losslessly"), ("JPEG", "lossy-compressed")])
-def test_the_default_model_suits_the_input_and_says_why(tmp_path: Path, caplog: pytest.LogCaptureFixture,
-                                                        fmt: str, reason: str) -> None:
+def test_the_default_model_suits_the_input_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, fmt: str, reason: str
+) -> None:
     from PIL import Image
 
     src = tmp_path / f"in.{fmt.lower()}"

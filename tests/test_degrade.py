@@ -19,8 +19,20 @@ def _image(h: int = 48, w: int = 64) -> np.ndarray:
     return np.clip(rgb, 0, 255).astype(np.uint8)
 
 
-@pytest.mark.parametrize("spec", ["clean", "jpeg:50", "h264:23", "mpeg2:2M", "noise:5", "blur:1.2",
-                                  "blur:1.2+jpeg:60", "h264:18-35", "noise:1-8+jpeg:30-95"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "clean",
+        "jpeg:50",
+        "h264:23",
+        "mpeg2:2M",
+        "noise:5",
+        "blur:1.2",
+        "blur:1.2+jpeg:60",
+        "h264:18-35",
+        "noise:1-8+jpeg:30-95",
+    ],
+)
 @pytest.mark.parametrize("size", [(48, 64), (37, 51)])  # odd sizes: yuv420p needs padding inside
 def test_degradations_keep_shape_and_dtype_and_are_deterministic(spec: str, size: tuple[int, int]) -> None:
     img = _image(*size)
@@ -57,8 +69,9 @@ def test_seeds_change_random_degradations_only() -> None:
     np.testing.assert_array_equal(degrade(img, "jpeg:50", seed=1), degrade(img, "jpeg:50", seed=2))
 
 
-@pytest.mark.parametrize("spec", ["jpg:50", "jpeg", "jpeg:0", "jpeg:101", "h264:60", "jpeg:90-30", "blur:x",
-                                  "jpeg:50+", "mpeg2:5"])
+@pytest.mark.parametrize(
+    "spec", ["jpg:50", "jpeg", "jpeg:0", "jpeg:101", "h264:60", "jpeg:90-30", "blur:x", "jpeg:50+", "mpeg2:5"]
+)
 def test_bad_specs_get_one_line_naming_the_valid_forms(spec: str) -> None:
     with pytest.raises(DegradationError) as err:
         parse_spec(spec)

@@ -71,7 +71,9 @@ def test_shipped_model_scores_higher_with_the_ensemble(data_root: Path) -> None:
     model, info = load_checkpoint(resolve_model())
     engine = TorchEngine(model, TorchOptions(precision="fp32"))
     bird = [("bird", read_image(data_root / "Set5" / "bird.png"))]
-    methods = {"single": Upscaler(engine, receptive_radius=info.config.receptive_radius),
-               "x8": Upscaler(SelfEnsemble(engine), receptive_radius=info.config.receptive_radius)}
+    methods = {
+        "single": Upscaler(engine, receptive_radius=info.config.receptive_radius),
+        "x8": Upscaler(SelfEnsemble(engine), receptive_radius=info.config.receptive_radius),
+    }
     scores = {s.method: s.psnr for s in evaluate(methods, bird, [2], with_ssim=False)}
     assert scores["x8"] - scores["single"] > 0.05

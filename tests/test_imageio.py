@@ -9,9 +9,16 @@ from vdsr.imageio import ImageReadError, read_image, write_image
 
 @pytest.mark.parametrize(
     ("shape", "dtype", "suffix"),
-    [((9, 11), np.uint8, ".png"), ((9, 11, 2), np.uint8, ".png"), ((9, 11, 3), np.uint8, ".bmp"),
-     ((9, 11, 4), np.uint8, ".webp"), ((9, 11), np.uint16, ".png"), ((9, 11, 3), np.uint16, ".png"),
-     ((9, 11, 4), np.uint16, ".tif"), ((9, 11, 3), np.uint8, ".tiff")],
+    [
+        ((9, 11), np.uint8, ".png"),
+        ((9, 11, 2), np.uint8, ".png"),
+        ((9, 11, 3), np.uint8, ".bmp"),
+        ((9, 11, 4), np.uint8, ".webp"),
+        ((9, 11), np.uint16, ".png"),
+        ((9, 11, 3), np.uint16, ".png"),
+        ((9, 11, 4), np.uint16, ".tif"),
+        ((9, 11, 3), np.uint8, ".tiff"),
+    ],
 )
 def test_lossless_round_trip(tmp_path: Path, shape: tuple[int, ...], dtype: type, suffix: str) -> None:
     img = (np.random.default_rng(0).random(shape) * np.iinfo(dtype).max).astype(dtype)

@@ -78,8 +78,7 @@ def make_clip(
         for i in range(frames):
             if yuv is None:
                 rgb = np.broadcast_to(((ramp + 20 * i) % 256).astype(np.uint8)[None, :, None], (height, width, 3))
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
-                    format="yuv420p")
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
             else:
                 frame = _flat_frame(width, height, yuv)
             if pts is not None:
@@ -96,7 +95,8 @@ def make_clip(
 def _write_audio(out: av.container.OutputContainer, sound: av.AudioStream, seconds: float) -> None:
     fmt = sound.codec_context.codec.audio_formats[0]
     dtype = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "flt": np.float32, "dbl": np.float64}[
-        fmt.name.rstrip("p")]
+        fmt.name.rstrip("p")
+    ]
     total, step = int(8000 * seconds), 1024
     for start in range(0, total, step):
         samples = np.zeros((1, min(step, total - start)), dtype)
@@ -189,8 +189,13 @@ def test_resolution_limit(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"crf": 60}, "crf"), ({"preset": "warp"}, "preset"), ({"start": -1.0}, "start"),
-     ({"duration": 0.0}, "duration"), ({"max_frames": 0}, "max_frames")],
+    [
+        ({"crf": 60}, "crf"),
+        ({"preset": "warp"}, "preset"),
+        ({"start": -1.0}, "start"),
+        ({"duration": 0.0}, "duration"),
+        ({"max_frames": 0}, "max_frames"),
+    ],
 )
 def test_bad_requests(tmp_path: Path, kwargs: dict, message: str) -> None:
     clip = make_clip(tmp_path / "clip.mp4", frames=1)
@@ -211,8 +216,15 @@ def test_bad_requests(tmp_path: Path, kwargs: dict, message: str) -> None:
 
 def test_carphone_x2(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
-    result = upscale_video(_shared("carphone_distorted.mp4"), tmp_path / "x2.mp4", BICUBIC, 2, max_frames=8,
-                           progress=lambda done, total: calls.append((done, total)), **FAST)
+    result = upscale_video(
+        _shared("carphone_distorted.mp4"),
+        tmp_path / "x2.mp4",
+        BICUBIC,
+        2,
+        max_frames=8,
+        progress=lambda done, total: calls.append((done, total)),
+        **FAST,
+    )
     info = probe_video(result.path)
     assert info.codec == "h264" and info.pix_fmt == "yuv420p"
     assert (info.width, info.height) == (result.width, result.height) == (352, 288)
@@ -309,8 +321,7 @@ def _reference_rgb(yuv: tuple[float, float, float], matrix: str, full: bool) -> 
 )
 def test_no_colour_shift(tmp_path: Path, colorspace: int | None, matrix: str, full: bool) -> None:
     yuv = (120, 90, 170)
-    clip = make_clip(tmp_path / "flat.mp4", frames=2, yuv=yuv, colorspace=colorspace,
-                     color_range=2 if full else 1)
+    clip = make_clip(tmp_path / "flat.mp4", frames=2, yuv=yuv, colorspace=colorspace, color_range=2 if full else 1)
     src_info = probe_video(clip)
     assert (src_info.color_matrix, src_info.color_range) == (matrix, "full" if full else "limited")
     result = upscale_video(clip, tmp_path / "out.mp4", BICUBIC, 2, crf=0, **FAST)

@@ -35,8 +35,14 @@ def plan(depths: list[int], archs: list[str], all_depths: bool) -> list[ModelCon
     return configs
 
 
-def run_ablation(configs: list[ModelConfig], base: TrainConfig, out_dir: Path, data_root: Path,
-                 scales: list[int], on_result: Callable[[list[Score]], None] | None = None) -> list[Score]:
+def run_ablation(
+    configs: list[ModelConfig],
+    base: TrainConfig,
+    out_dir: Path,
+    data_root: Path,
+    scales: list[int],
+    on_result: Callable[[list[Score]], None] | None = None,
+) -> list[Score]:
     """Train (or resume) every config at the same budget, scoring each on Set5 as soon as it is trained.
 
     ``on_result`` gets the scores so far after each variant, so a study cut short still leaves a report.
@@ -60,13 +66,17 @@ def write_report(scores: list[Score], base: TrainConfig, docs: Path) -> None:
     import matplotlib.pyplot as plt
 
     docs.mkdir(parents=True, exist_ok=True)
-    budget = (f"{base.iterations} iterations of batch {base.batch_size} ({base.patch_size}x{base.patch_size} "
-              f"patches from {base.train_set}, scales {'/'.join(map(str, base.scales))} mixed), "
-              f"{base.optimizer} lr {base.lr} with {base.schedule} decay, {base.loss} loss")
+    budget = (
+        f"{base.iterations} iterations of batch {base.batch_size} ({base.patch_size}x{base.patch_size} "
+        f"patches from {base.train_set}, scales {'/'.join(map(str, base.scales))} mixed), "
+        f"{base.optimizer} lr {base.lr} with {base.schedule} decay, {base.loss} loss"
+    )
     table = format_table(scores, paper=PAPER_SET5)
-    text = (f"# Ablation: VDSR variants at an equal budget\n\nMeasured {date.today()} on {machine_summary()}.\n\n"
-            f"Budget per variant: {budget}.\n\nSet5, PSNR dB / SSIM on Y, `scale` pixels shaved; inputs are "
-            f"bicubic downscales of the ground truth.\n\n{table}\n\n![PSNR gain](ablation.png)\n")
+    text = (
+        f"# Ablation: VDSR variants at an equal budget\n\nMeasured {date.today()} on {machine_summary()}.\n\n"
+        f"Budget per variant: {budget}.\n\nSet5, PSNR dB / SSIM on Y, `scale` pixels shaved; inputs are "
+        f"bicubic downscales of the ground truth.\n\n{table}\n\n![PSNR gain](ablation.png)\n"
+    )
     (docs / "ablation.md").write_text(text)
     methods = [m for m in dict.fromkeys(s.method for s in scores) if m != "bicubic"]
     scales = sorted({s.scale for s in scores})
@@ -85,8 +95,9 @@ def write_report(scores: list[Score], base: TrainConfig, docs: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.ablation", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m training.ablation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--iterations", type=int, default=2000)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--depths", type=int, nargs="+", default=[12, 18, 24, 30], help="middle blocks")
@@ -98,10 +109,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--val-every", type=int, default=500)
     args = p.parse_args(argv)
-    base = TrainConfig(iterations=args.iterations, batch_size=args.batch_size, val_every=args.val_every,
-                       warmup=min(100, args.iterations // 10 + 1))
-    scores = run_ablation(plan(args.depths, args.archs, args.all_depths), base, args.out, data_dir(args.data_dir),
-                          args.scales, on_result=lambda so_far: write_report(so_far, base, args.docs))
+    base = TrainConfig(
+        iterations=args.iterations,
+        batch_size=args.batch_size,
+        val_every=args.val_every,
+        warmup=min(100, args.iterations // 10 + 1),
+    )
+    scores = run_ablation(
+        plan(args.depths, args.archs, args.all_depths),
+        base,
+        args.out,
+        data_dir(args.data_dir),
+        args.scales,
+        on_result=lambda so_far: write_report(so_far, base, args.docs),
+    )
     print(format_table(scores, paper=PAPER_SET5))
     return 0
 

@@ -41,9 +41,14 @@ def _unturn(x: torch.Tensor, quarter_turns: int, mirrored: bool) -> torch.Tensor
     return torch.rot90(x, -quarter_turns, dims=_DIMS)
 
 
-def consistency_losses(model: Callable[[torch.Tensor], torch.Tensor], lr: torch.Tensor, hr: torch.Tensor,
-                       quarter_turns: int, mirrored: bool,
-                       loss_fn: Loss = nn.functional.mse_loss) -> tuple[torch.Tensor, torch.Tensor]:
+def consistency_losses(
+    model: Callable[[torch.Tensor], torch.Tensor],
+    lr: torch.Tensor,
+    hr: torch.Tensor,
+    quarter_turns: int,
+    mirrored: bool,
+    loss_fn: Loss = nn.functional.mse_loss,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(fit, consistency) in fp32: mean ``loss_fn`` of both passes against ``hr``, and L2 between the passes."""
     both = model(torch.cat([lr, _turn(lr, quarter_turns, mirrored)])).float()
     plain, turned = both[: len(lr)], _unturn(both[len(lr) :], quarter_turns, mirrored)

@@ -83,10 +83,15 @@ class PatchBank:
                         continue
                     k = len(self.hr[s])
                     self.hr[s].append(rgb_to_y(hr).astype(np.float32))
-                    self.lr[s].append([
-                        [self._degraded_luma(hr, s, spec, seed=[seed, s, k, i, v])
-                         for v in range(variants if _is_random(spec) else 1)]
-                        for i, spec in enumerate(self.specs)])
+                    self.lr[s].append(
+                        [
+                            [
+                                self._degraded_luma(hr, s, spec, seed=[seed, s, k, i, v])
+                                for v in range(variants if _is_random(spec) else 1)
+                            ]
+                            for i, spec in enumerate(self.specs)
+                        ]
+                    )
         for s, items in self.hr.items():
             if not items:
                 raise ValueError(f"no image in {folder} is large enough for {patch_size}px patches at x{s}")

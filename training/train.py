@@ -119,12 +119,19 @@ def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     raise ValueError(f"optimizer must be adam or sgd, got {cfg.optimizer!r}")
 
 
-def validation_scores(model: VDSR, images: list[tuple[str, np.ndarray]], scales: Sequence[int], *,
-                      with_ssim: bool = False, degradation: str = "clean") -> list[Score]:
+def validation_scores(
+    model: VDSR,
+    images: list[tuple[str, np.ndarray]],
+    scales: Sequence[int],
+    *,
+    with_ssim: bool = False,
+    degradation: str = "clean",
+) -> list[Score]:
     """Scores per scale through the same pipeline users run, in fp32; the model is left in train mode."""
     model.eval()
-    scores = evaluate({"model": load_upscaler(model, "torch")}, images, scales, with_ssim=with_ssim,
-                      degradation=degradation)
+    scores = evaluate(
+        {"model": load_upscaler(model, "torch")}, images, scales, with_ssim=with_ssim, degradation=degradation
+    )
     model.train()
     return scores
 
@@ -146,8 +153,16 @@ def _ensemble_teacher(cfg: TrainConfig, model_cfg: ModelConfig, device: torch.de
     return _init_model(cfg, model_cfg).to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
 
 
-def _objective(cfg: TrainConfig, net: nn.Module, teacher: VDSR | None, loss_fn: Loss, lr_in: torch.Tensor,
-               hr: torch.Tensor, rank: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _objective(
+    cfg: TrainConfig,
+    net: nn.Module,
+    teacher: VDSR | None,
+    loss_fn: Loss,
+    lr_in: torch.Tensor,
+    hr: torch.Tensor,
+    rank: int,
+    step: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(fit loss, consistency L2) of one batch, in fp32; the consistency is 0 unless ``cfg.consistency``.
 
     With ``cfg.loss_border``, only each patch's centre counts: like a pixel inside an inference tile, it
@@ -159,8 +174,9 @@ def _objective(cfg: TrainConfig, net: nn.Module, teacher: VDSR | None, loss_fn: 
         return x[..., border:-border, border:-border] if border else x
 
     if cfg.consistency:  # a square's centre crop commutes with its flips and rotations
-        return consistency_losses(lambda x: centre(net(x)), lr_in, centre(hr), *step_transform(cfg.seed, rank, step),
-                                  loss_fn)
+        return consistency_losses(
+            lambda x: centre(net(x)), lr_in, centre(hr), *step_transform(cfg.seed, rank, step), loss_fn
+        )
     sr = centre(net(lr_in).float())
     loss = loss_fn(sr, centre(hr))
     if teacher is not None:
@@ -188,8 +204,15 @@ def default_workers(device: torch.device) -> int:
     return min(8, (os.cpu_count() or 1) - 1) if device.type == "cuda" else 0
 
 
-def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bool = True,
-          workers: int | None = None, stop: int | None = None) -> Path:
+def train(
+    cfg: TrainConfig,
+    out_dir: Path,
+    data_root: Path,
+    *,
+    show_progress: bool = True,
+    workers: int | None = None,
+    stop: int | None = None,
+) -> Path:
     """Run (or resume) training up to step ``stop`` (default: the end); returns the last checkpoint's path.
 
     ``workers`` sets the DataLoader processes that sample patches (default: :func:`default_workers`);
@@ -221,8 +244,14 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
     net: nn.Module = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     autocast_dtype = resolve_precision(cfg.precision, device)
     scaler = torch.amp.GradScaler(device.type, enabled=autocast_dtype == torch.float16)
-    bank = PatchBank(data_root / cfg.train_set, scales=cfg.scales, patch_size=cfg.patch_size,
-                     degradations=cfg.degradations, variants=cfg.degradation_variants, seed=cfg.seed)
+    bank = PatchBank(
+        data_root / cfg.train_set,
+        scales=cfg.scales,
+        patch_size=cfg.patch_size,
+        degradations=cfg.degradations,
+        variants=cfg.degradation_variants,
+        seed=cfg.seed,
+    )
     val_images = load_rgb_folder(data_root / cfg.val_set) if rank == 0 else []
     per_rank_batch = max(1, cfg.batch_size // world)
     provenance = {
@@ -239,8 +268,13 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
     model.train()
     stream = PatchStream(bank, per_rank_batch, seed=cfg.seed, rank=rank, start=step, stop=stop)
     workers = default_workers(device) if workers is None else workers
-    loader = torch.utils.data.DataLoader(stream, batch_size=None, num_workers=workers,
-                                         pin_memory=device.type == "cuda", prefetch_factor=4 if workers else None)
+    loader = torch.utils.data.DataLoader(
+        stream,
+        batch_size=None,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        prefetch_factor=4 if workers else None,
+    )
     running, running_cons = torch.zeros((), device=device), torch.zeros((), device=device)
     running_steps, t0 = 0, time.perf_counter()
     for lr_cpu, hr_cpu, scales in loader:
@@ -272,8 +306,10 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
             elapsed += time.perf_counter() - t0
             scores = validation_scores(model, val_images, cfg.val_scales, with_ssim=True)
             psnrs = {s.scale: s.psnr for s in scores}
-            degraded = {spec: validation_scores(model, val_images, cfg.val_scales, degradation=spec)
-                        for spec in cfg.val_degradations}
+            degraded = {
+                spec: validation_scores(model, val_images, cfg.val_scales, degradation=spec)
+                for spec in cfg.val_degradations
+            }
             degraded_psnrs = {f"{spec} x{s.scale}": s.psnr for spec, rows in degraded.items() for s in rows}
             mean_psnr = float(np.mean([*psnrs.values(), *degraded_psnrs.values()]))
             new_file = not log_path.exists()
@@ -281,18 +317,37 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
                 writer = csv.writer(f)
                 extra = ["consistency"] if cfg.consistency else []
                 if new_file:
-                    writer.writerow(["step", "loss", "lr", "seconds", *[f"psnr_x{s}" for s in cfg.val_scales],
-                                     *extra, *[f"psnr_{key}" for key in degraded_psnrs]])
+                    writer.writerow(
+                        [
+                            "step",
+                            "loss",
+                            "lr",
+                            "seconds",
+                            *[f"psnr_x{s}" for s in cfg.val_scales],
+                            *extra,
+                            *[f"psnr_{key}" for key in degraded_psnrs],
+                        ]
+                    )
                 mean_loss = running.item() / max(1, running_steps)
                 mean_cons = [f"{running_cons.item() / max(1, running_steps):.4g}"] if extra else []
-                writer.writerow([step, f"{mean_loss:.6f}", f"{lr_now:.3e}", f"{elapsed:.1f}",
-                                 *[f"{psnrs[s]:.4f}" for s in cfg.val_scales], *mean_cons,
-                                 *[f"{v:.4f}" for v in degraded_psnrs.values()]])
+                writer.writerow(
+                    [
+                        step,
+                        f"{mean_loss:.6f}",
+                        f"{lr_now:.3e}",
+                        f"{elapsed:.1f}",
+                        *[f"{psnrs[s]:.4f}" for s in cfg.val_scales],
+                        *mean_cons,
+                        *[f"{v:.4f}" for v in degraded_psnrs.values()],
+                    ]
+                )
             running.zero_()
             running_cons.zero_()
             running_steps = 0
             evaluation = {
-                "set": cfg.val_set, "step": step, "psnr": {str(s.scale): round(s.psnr, 4) for s in scores},
+                "set": cfg.val_set,
+                "step": step,
+                "psnr": {str(s.scale): round(s.psnr, 4) for s in scores},
                 "ssim": {str(s.scale): round(s.ssim, 4) for s in scores},
                 **({"degraded_psnr": {k: round(v, 4) for k, v in degraded_psnrs.items()}} if degraded_psnrs else {}),
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -300,10 +355,22 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
             }
             improved = mean_psnr > best
             best = max(best, mean_psnr)
-            _save_run(out_dir, model, optimizer, cfg, {**provenance, "step": step, "seconds": round(elapsed)},
-                      evaluation, best=best, improved=improved, elapsed=elapsed)
-            bar.write(f"step {step}: " + "  ".join(f"x{s} {p:.2f} dB" for s, p in psnrs.items())
-                      + "".join(f"  {k} {v:.2f}" for k, v in degraded_psnrs.items()))
+            _save_run(
+                out_dir,
+                model,
+                optimizer,
+                cfg,
+                {**provenance, "step": step, "seconds": round(elapsed)},
+                evaluation,
+                best=best,
+                improved=improved,
+                elapsed=elapsed,
+            )
+            bar.write(
+                f"step {step}: "
+                + "  ".join(f"x{s} {p:.2f} dB" for s, p in psnrs.items())
+                + "".join(f"  {k} {v:.2f}" for k, v in degraded_psnrs.items())
+            )
             t0 = time.perf_counter()
     bar.close()
     if rank == 0:
@@ -314,15 +381,29 @@ def train(cfg: TrainConfig, out_dir: Path, data_root: Path, *, show_progress: bo
     return out_dir / "last.safetensors"
 
 
-def _save_run(out_dir: Path, model: VDSR, optimizer: torch.optim.Optimizer, cfg: TrainConfig,
-              training: dict[str, Any], evaluation: dict[str, Any], *, best: float, improved: bool,
-              elapsed: float) -> None:
+def _save_run(
+    out_dir: Path,
+    model: VDSR,
+    optimizer: torch.optim.Optimizer,
+    cfg: TrainConfig,
+    training: dict[str, Any],
+    evaluation: dict[str, Any],
+    *,
+    best: float,
+    improved: bool,
+    elapsed: float,
+) -> None:
     """Write ``last`` (and ``best`` when improved) checkpoints and the resumable state, each atomically."""
     names = ["last.safetensors", "best.safetensors"] if improved else ["last.safetensors"]
     for name in names:
         save_checkpoint(out_dir / name, model, scales=cfg.scales, training=training, evaluation=evaluation)
-    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": training["step"],
-             "best": best, "elapsed": elapsed}
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "step": training["step"],
+        "best": best,
+        "elapsed": elapsed,
+    }
     tmp = out_dir / "state.pt.tmp"
     torch.save(state, tmp)
     tmp.replace(out_dir / "state.pt")
@@ -353,8 +434,9 @@ def plot_log(log_path: Path, out: Path) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m training.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--config", type=Path, help="JSON file with TrainConfig fields (flags override it)")
     p.add_argument("--out", type=Path, help="run folder (default runs/<model name>)")
     p.add_argument("--data-dir", type=Path, help="datasets root (default $VDSR_DATA_DIR or ../shared/data)")
@@ -385,8 +467,7 @@ def main(argv: list[str] | None = None) -> int:
             values[key] = tuple(values[key])
     cfg = TrainConfig(**values)
     out = args.out or Path("runs") / ModelConfig(arch=cfg.arch, repeats=cfg.repeats, channels=cfg.channels).name
-    path = train(cfg, out, data_dir(args.data_dir), show_progress=not args.quiet, workers=args.workers,
-                 stop=args.stop)
+    path = train(cfg, out, data_dir(args.data_dir), show_progress=not args.quiet, workers=args.workers, stop=args.stop)
     print(f"checkpoint: {path}")  # noqa: T201 - CLI output
     return 0
 

@@ -29,7 +29,7 @@ def _float_type(arr: np.ndarray) -> type:
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
     """Convert (..., 3) RGB in [0, 1] to (..., 3) YCbCr in [0, 1], computed in the input's float type."""
     ftype = _float_type(rgb)
-    out = rgb.astype(ftype, copy=False) @ (_RGB_TO_YCBCR.T / 255.0).astype(ftype)
+    out: np.ndarray = rgb.astype(ftype, copy=False) @ (_RGB_TO_YCBCR.T / 255.0).astype(ftype)
     out += (_OFFSET / 255.0).astype(ftype)
     return out
 
@@ -42,5 +42,7 @@ def rgb_to_y(rgb: np.ndarray) -> np.ndarray:
 def ycbcr_to_rgb(ycbcr: np.ndarray) -> np.ndarray:
     """Inverse of :func:`rgb_to_ycbcr`; the result is not clipped."""
     ftype = _float_type(ycbcr)
-    out = (ycbcr.astype(ftype, copy=False) - (_OFFSET / 255.0).astype(ftype)) @ (_YCBCR_TO_RGB.T * 255.0).astype(ftype)
+    out: np.ndarray = (ycbcr.astype(ftype, copy=False) - (_OFFSET / 255.0).astype(ftype)) @ (
+        _YCBCR_TO_RGB.T * 255.0
+    ).astype(ftype)
     return out

@@ -8,6 +8,7 @@ from typing import Any
 
 __all__ = ["ModelConfig"]
 
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Architecture of one VDSR variant.

@@ -46,9 +46,11 @@ def holdout_frames(root: Path) -> list[tuple[str, np.ndarray]]:
     """The held-out frames as (``video@index``, HxWx3 uint8 RGB) pairs."""
     from vdsr.video import read_frames  # PyAV only when frames are asked for
 
-    return [(f"{Path(name).stem}@{i}", rgb)
-            for name, indices in HOLDOUT_FRAMES.items()
-            for i, rgb in read_frames(root / "video" / name, indices)]
+    return [
+        (f"{Path(name).stem}@{i}", rgb)
+        for name, indices in HOLDOUT_FRAMES.items()
+        for i, rgb in read_frames(root / "video" / name, indices)
+    ]
 
 
 def load_set(name: str, root: Path) -> list[tuple[str, np.ndarray]]:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from PIL import Image
@@ -34,11 +34,21 @@ from vdsr.resize import imresize
 if TYPE_CHECKING:
     import av
 
-__all__ = ["Degradation", "DegradationError", "bicubic_degrade", "degrade", "low_resolution", "modcrop",
-           "parse_spec", "protocol_pair"]
+__all__ = [
+    "Degradation",
+    "DegradationError",
+    "bicubic_degrade",
+    "degrade",
+    "low_resolution",
+    "modcrop",
+    "parse_spec",
+    "protocol_pair",
+]
 
-SPEC_FORMS = ("clean, jpeg:Q (1-100), h264:CRF (0-51), mpeg2:RATE (e.g. 1500k), noise:SIGMA, blur:SIGMA, "
-              "chains such as blur:1.2+jpeg:60, and ranges such as jpeg:30-95")
+SPEC_FORMS = (
+    "clean, jpeg:Q (1-100), h264:CRF (0-51), mpeg2:RATE (e.g. 1500k), noise:SIGMA, blur:SIGMA, "
+    "chains such as blur:1.2+jpeg:60, and ranges such as jpeg:30-95"
+)
 
 
 class DegradationError(ValueError):
@@ -70,6 +80,7 @@ def bicubic_degrade(hr: np.ndarray, scale: int) -> np.ndarray:
 
 # --- the codecs and filters, each on an 8-bit (H, W, 3) RGB array -------------------------------------
 
+
 def _jpeg(rgb: np.ndarray, quality: float, _rng: np.random.Generator) -> np.ndarray:
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, "JPEG", quality=int(quality), subsampling=2)  # 2: 4:2:0
@@ -89,13 +100,13 @@ def _codec_round_trip(rgb: np.ndarray, codec: str, decoder: str, options: dict[s
 
     h, w = rgb.shape[:2]
     padded = _even(rgb)
-    enc: av.VideoCodecContext = av.CodecContext.create(codec, "w")
+    enc = cast("av.VideoCodecContext", av.CodecContext.create(codec, "w"))
     enc.width, enc.height, enc.pix_fmt = padded.shape[1], padded.shape[0], "yuv420p"
     enc.time_base, enc.framerate = Fraction(1, 25), Fraction(25)
     enc.options = {"threads": "1", **options}  # one thread: bit-exact results on every machine
     frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(padded), format="rgb24").reformat(format="yuv420p")
     packets = [*enc.encode(frame), *enc.encode(None)]
-    dec = av.CodecContext.create(decoder, "r")
+    dec = cast("av.VideoCodecContext", av.CodecContext.create(decoder, "r"))
     decoded = [f for p in packets for f in dec.decode(p)] + list(dec.decode(None))
     return decoded[0].to_ndarray(format="rgb24")[:h, :w], sum(p.size for p in packets)
 
@@ -216,8 +227,10 @@ def parse_spec(spec: str | Degradation) -> Degradation:
         low = _number(m["low"])
         high = _number(m["high"]) if m["high"] else low
         if not kind.low <= low <= high <= kind.high:
-            raise DegradationError(f"bad degradation {spec!r}: {m['kind']} takes {kind.low:g} to {kind.high:g}, "
-                                   "a range low-high in that order; valid forms: " + SPEC_FORMS)
+            raise DegradationError(
+                f"bad degradation {spec!r}: {m['kind']} takes {kind.low:g} to {kind.high:g}, "
+                "a range low-high in that order; valid forms: " + SPEC_FORMS
+            )
         steps.append(_Step(m["kind"], low, high))
     return Degradation(spec.strip(), tuple(steps))
 
@@ -227,8 +240,9 @@ def degrade(rgb: np.ndarray, spec: str | Degradation, *, seed: int | Sequence[in
     return parse_spec(spec)(rgb, np.random.default_rng(seed))
 
 
-def low_resolution(hr: np.ndarray, scale: int, spec: str | Degradation = "clean", *,
-                   seed: int | Sequence[int] = 0) -> np.ndarray:
+def low_resolution(
+    hr: np.ndarray, scale: int, spec: str | Degradation = "clean", *, seed: int | Sequence[int] = 0
+) -> np.ndarray:
     """The input a model is scored on: ``hr`` (float in [0, 1], modcropped) bicubic-downscaled by
     ``scale``, rounded to 8 bits, then degraded by ``spec``; returns uint8."""
     lr = np.rint(bicubic_degrade(hr, scale) * 255).astype(np.uint8)
@@ -236,8 +250,9 @@ def low_resolution(hr: np.ndarray, scale: int, spec: str | Degradation = "clean"
     return lr if degradation.is_clean else degradation(lr, np.random.default_rng(seed))
 
 
-def protocol_pair(img: np.ndarray, scale: float, spec: str | Degradation = "clean", *,
-                  seed: int | Sequence[int] = 0) -> tuple[np.ndarray, np.ndarray, float]:
+def protocol_pair(
+    img: np.ndarray, scale: float, spec: str | Degradation = "clean", *, seed: int | Sequence[int] = 0
+) -> tuple[np.ndarray, np.ndarray, float]:
     """A ground truth -> (cropped ground truth float in [0, 1], its uint8 low-resolution input, exact scale).
 
     A free factor is taken as a fraction p/q (q <= 10) and the ground truth is cropped to a multiple

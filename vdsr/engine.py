@@ -9,7 +9,8 @@ it runs, so a log line or the app can show what produced a result.
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol, runtime_checkable
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -28,6 +29,10 @@ class Engine(Protocol):
 
     name: ClassVar[str]
     precision: str  # what the network runs in: fp32, bf16, fp16 or int8
+
+    def __init__(self, model: str | Path, options: Any = None) -> None:
+        """Build the backend for a model file, with its own frozen ``<Name>Options`` (default if None)."""
+        ...
 
     @classmethod
     def uses_gpu(cls) -> bool:
@@ -48,4 +53,4 @@ def describe_engine(engine: Engine) -> str:
     return f"{engine.name} {engine.precision}"
 
 
-ENGINES: Registry[type] = Registry("engine")
+ENGINES: Registry[type[Engine]] = Registry("engine")

@@ -81,8 +81,9 @@ def evaluate(
                     ssim(sr, hr, crop_border=scale) if with_ssim else float("nan"),
                 )
             values = np.array(list(per_image.values()))
-            scores.append(Score(method, scale, float(values[:, 0].mean()), float(values[:, 1].mean()), per_image,
-                                spec.spec))
+            scores.append(
+                Score(method, scale, float(values[:, 0].mean()), float(values[:, 1].mean()), per_image, spec.spec)
+            )
     return scores
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -19,8 +20,18 @@ __all__ = ["MAX_INPUT_PIXELS", "ImageReadError", "read_image", "write_image"]
 MAX_INPUT_PIXELS = 50_000_000
 _FORMATS = {"PNG", "JPEG", "MPO", "BMP", "WEBP", "TIFF"}
 _WRITE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
-_TO_MODE = {"1": "L", "P": "RGB", "PA": "RGBA", "CMYK": "RGB", "YCbCr": "RGB", "LAB": "RGB", "HSV": "RGB",
-            "La": "LA", "RGBa": "RGBA", "RGBX": "RGB"}
+_TO_MODE = {
+    "1": "L",
+    "P": "RGB",
+    "PA": "RGBA",
+    "CMYK": "RGB",
+    "YCbCr": "RGB",
+    "LAB": "RGB",
+    "HSV": "RGB",
+    "La": "LA",
+    "RGBa": "RGBA",
+    "RGBX": "RGB",
+}
 _KEEP_MODES = {"L", "LA", "RGB", "RGBA"}
 
 
@@ -30,9 +41,15 @@ class ImageReadError(ValueError):
 
 def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
     """Apply an EXIF orientation (1-8) to an HxW[xC] array, as ImageOps.exif_transpose does."""
-    ops = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
-           5: lambda a: np.swapaxes(a, 0, 1), 6: lambda a: np.rot90(a, -1),
-           7: lambda a: np.rot90(a, 1)[::-1], 8: lambda a: np.rot90(a, 1)}
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: np.swapaxes(a, 0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.rot90(a, 1)[::-1],
+        8: lambda a: np.rot90(a, 1),
+    }
     op = ops.get(orientation)
     return np.ascontiguousarray(op(arr)) if op else arr
 
@@ -82,11 +99,12 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_INPUT_PIXELS) -> np.nd
                 return _orient(arr, orientation)
             if im.mode == "F":
                 raise ImageReadError(f"{path}: floating-point images are not supported")
+            converted: Image.Image = im
             if im.mode == "P" and "transparency" in im.info:
-                im = im.convert("RGBA")
+                converted = im.convert("RGBA")
             elif im.mode not in _KEEP_MODES:
-                im = im.convert(_TO_MODE.get(im.mode, "RGB"))
-            return np.array(ImageOps.exif_transpose(im))
+                converted = im.convert(_TO_MODE.get(im.mode, "RGB"))
+            return np.array(ImageOps.exif_transpose(converted))
         except (OSError, SyntaxError, ValueError) as exc:
             if isinstance(exc, ImageReadError):
                 raise
@@ -117,6 +135,6 @@ def write_image(path: str | Path, img: np.ndarray, *, quality: int = 95) -> Path
             raise OSError(f"{path}: could not write")
         return path
     arr = img[..., 0] if channels == 1 and img.ndim == 3 else img
-    options = {"quality": quality} if suffix in {".jpg", ".jpeg", ".webp"} else {}
+    options: dict[str, Any] = {"quality": quality} if suffix in {".jpg", ".jpeg", ".webp"} else {}
     Image.fromarray(arr).save(path, **options)
     return path

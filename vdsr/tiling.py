@@ -45,9 +45,7 @@ def plan_tiles(height: int, width: int, tile: int, halo: int) -> list[Tile]:
     ]
 
 
-def run_tiled(
-    fn: Callable[[np.ndarray], np.ndarray], plane: np.ndarray, *, tile: int, halo: int
-) -> np.ndarray:
+def run_tiled(fn: Callable[[np.ndarray], np.ndarray], plane: np.ndarray, *, tile: int, halo: int) -> np.ndarray:
     """Apply ``fn`` (N x 1 x H x W float32 -> same shape) to an (H, W) plane tile by tile.
 
     Peak memory is bounded by one tile of ``(tile + 2 * halo)**2`` pixels plus the output.

@@ -15,8 +15,17 @@ from PIL import Image
 from vdsr.checkpoint import CheckpointError
 from vdsr.video.formats import VIDEO_SUFFIXES
 
-__all__ = ["DEFAULT_MODEL", "MODEL_DESCRIPTIONS", "REAL_MODEL", "WEIGHTS_DIR", "InputKind", "input_kind",
-           "pick_model", "resolve_model", "shipped_models"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODEL_DESCRIPTIONS",
+    "REAL_MODEL",
+    "WEIGHTS_DIR",
+    "InputKind",
+    "input_kind",
+    "pick_model",
+    "resolve_model",
+    "shipped_models",
+]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_MODEL = "vdsr-20"
@@ -58,7 +67,7 @@ def resolve_model(name_or_path: str | Path | None = None) -> Path:
 
 def _webp_is_lossy(path: Path) -> bool:
     """A WebP file is lossy when it holds a ``VP8 `` bitstream; ``VP8L`` is lossless (RIFF chunk ids)."""
-    data = path.read_bytes()[:1 << 16]
+    data = path.read_bytes()[: 1 << 16]
     return b"VP8 " in data[12:] and b"VP8L" not in data[12:]
 
 

@@ -14,8 +14,14 @@ def test_a_tiny_study_trains_scores_and_reports(small_data: Path, tmp_path: Path
     base = TrainConfig(channels=8, batch_size=2, patch_size=24, iterations=2, val_every=2, val_scales=(2,), warmup=1)
     configs = plan([1], ["plain", "bn"], all_depths=True)
     reports: list[list[str]] = []
-    scores = run_ablation(configs, base, tmp_path / "runs", small_data, [2],
-                          on_result=lambda so_far: reports.append([s.method for s in so_far]))
+    scores = run_ablation(
+        configs,
+        base,
+        tmp_path / "runs",
+        small_data,
+        [2],
+        on_result=lambda so_far: reports.append([s.method for s in so_far]),
+    )
     assert [s.method for s in scores] == ["bicubic", "vdsr-3-c8", "vdsr-bn-3-c8"]
     assert reports == [["bicubic", "vdsr-3-c8"], ["bicubic", "vdsr-3-c8", "vdsr-bn-3-c8"]]  # after every variant
     write_report(scores, base, tmp_path / "docs")

@@ -52,8 +52,15 @@ def test_degraded_pairs_match_the_evaluation_protocol(small_data: Path) -> None:
     from vdsr.pipeline import to_float
     from vdsr.resize import imresize
 
-    bank = PatchBank(small_data / "T91", scales=(3,), downsizes=(1.0,), patch_size=24,
-                     degradations={"clean": 1, "jpeg:30": 1, "h264:20-40": 2}, variants=3, seed=5)
+    bank = PatchBank(
+        small_data / "T91",
+        scales=(3,),
+        downsizes=(1.0,),
+        patch_size=24,
+        degradations={"clean": 1, "jpeg:30": 1, "h264:20-40": 2},
+        variants=3,
+        seed=5,
+    )
     assert [len(v) for v in bank.lr[3][0]] == [1, 1, 3]  # deterministic specs need one version
     np.testing.assert_allclose(bank.shares, [0.25, 0.25, 0.5])
     _, img = load_rgb_folder(small_data / "T91")[0]

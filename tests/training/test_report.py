@@ -7,15 +7,20 @@ from training.report import load_scores, main
 
 
 def _write(path: Path, set_name: str, rows: list[tuple[str, str, int, float]]) -> Path:
-    scores = [{"method": m, "degradation": d, "scale": s, "psnr": p, "ssim": 0.9, "per_image": {"a": [p, 0.9]}}
-              for m, d, s, p in rows]
+    scores = [
+        {"method": m, "degradation": d, "scale": s, "psnr": p, "ssim": 0.9, "per_image": {"a": [p, 0.9]}}
+        for m, d, s, p in rows
+    ]
     path.write_text(json.dumps({"set": set_name, "scores": scores}))
     return path
 
 
 def test_separately_scored_files_merge_into_one_report(tmp_path: Path) -> None:
-    base = _write(tmp_path / "base.json", "holdout", [("bicubic", "clean", 2, 39.9), ("bicubic", "jpeg:50", 2, 35.25),
-                                                       ("vdsr-20", "jpeg:50", 2, 34.71)])
+    base = _write(
+        tmp_path / "base.json",
+        "holdout",
+        [("bicubic", "clean", 2, 39.9), ("bicubic", "jpeg:50", 2, 35.25), ("vdsr-20", "jpeg:50", 2, 34.71)],
+    )
     new = _write(tmp_path / "new.json", "holdout", [("vdsr-20-real", "jpeg:50", 2, 36.5)])
     assert [s.method for s in load_scores([base, new])["holdout"]] == ["bicubic", "bicubic", "vdsr-20", "vdsr-20-real"]
     assert main([str(base), str(new), "--out", str(tmp_path / "docs" / "real")]) == 0

@@ -17,8 +17,7 @@ from vdsr.checkpoint import load_checkpoint, save_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.models import build_model
 
-QUICK = {"repeats": 1, "channels": 16, "batch_size": 4, "patch_size": 24, "val_scales": (2,), "warmup": 2,
-         "lr": 1e-3}
+QUICK = {"repeats": 1, "channels": 16, "batch_size": 4, "patch_size": 24, "val_scales": (2,), "warmup": 2, "lr": 1e-3}
 
 
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch(small_data: Path) -> None:
@@ -65,8 +64,9 @@ def test_a_consistency_run_stops_early_and_resumes(small_data: Path, tmp_path: P
     assert set(info.evaluation["psnr"]) == set(info.evaluation["ssim"]) == {"2"}
 
 
-def test_distillation_needs_a_teacher_and_records_its_share(tiny_checkpoint: Path, small_data: Path,
-                                                           tmp_path: Path) -> None:
+def test_distillation_needs_a_teacher_and_records_its_share(
+    tiny_checkpoint: Path, small_data: Path, tmp_path: Path
+) -> None:
     cfg = {**QUICK, "repeats": 2, "channels": 8, "iterations": 2, "val_every": 2, "distill": 0.5}
     with pytest.raises(ValueError, match="distill needs init_from"):
         train(TrainConfig(**cfg), tmp_path / "none", small_data, show_progress=False)
@@ -88,8 +88,12 @@ def test_the_distillation_loss_mixes_ground_truth_and_the_teachers_ensemble(tiny
 def test_train_takes_the_balanced_loss_and_refuses_unknown_names(small_data: Path, tmp_path: Path) -> None:
     assert set(FIT_LOSSES) == {"l1", "l2", "l2-balanced"}
     out = tmp_path / "run"
-    train(TrainConfig(**QUICK, iterations=2, val_every=2, loss="l2-balanced", consistency=1.0), out, small_data,
-          show_progress=False)
+    train(
+        TrainConfig(**QUICK, iterations=2, val_every=2, loss="l2-balanced", consistency=1.0),
+        out,
+        small_data,
+        show_progress=False,
+    )
     assert (out / "last.safetensors").exists()
     with pytest.raises(ValueError, match="unknown loss 'l3'"):
         train(TrainConfig(**QUICK, iterations=1, loss="l3"), tmp_path / "bad", small_data, show_progress=False)
@@ -134,10 +138,36 @@ def test_precision_is_fp32_unless_asked_or_fast() -> None:
 
 def test_two_process_torchrun_on_cpu(small_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "training.train", "--data-dir", str(small_data), "--out", str(out), "--quiet",
-           "--repeats", "1", "--channels", "8", "--batch-size", "4", "--patch-size", "24", "--iterations", "3",
-           "--val-every", "3", "--val-scales", "2", "--warmup", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "training.train",
+        "--data-dir",
+        str(small_data),
+        "--out",
+        str(out),
+        "--quiet",
+        "--repeats",
+        "1",
+        "--channels",
+        "8",
+        "--batch-size",
+        "4",
+        "--patch-size",
+        "24",
+        "--iterations",
+        "3",
+        "--val-every",
+        "3",
+        "--val-scales",
+        "2",
+        "--warmup",
+        "1",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=Path(__file__).parents[2])
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -150,12 +180,20 @@ def test_init_from_starts_at_a_checkpoints_weights(small_data: Path, tmp_path: P
     model = build_model(ModelConfig(repeats=1, channels=16))
     start = save_checkpoint(tmp_path / "start.safetensors", model, scales=[2])
     frozen = {**QUICK, "lr": 0.0, "warmup": 10}  # a zero learning rate: the weights must come out as they went in
-    train(TrainConfig(**frozen, iterations=2, val_every=2, init_from=str(start)), tmp_path / "ft", small_data,
-          show_progress=False)
+    train(
+        TrainConfig(**frozen, iterations=2, val_every=2, init_from=str(start)),
+        tmp_path / "ft",
+        small_data,
+        show_progress=False,
+    )
     after, info = load_checkpoint(tmp_path / "ft" / "last.safetensors")
     for name, weight in model.state_dict().items():
         assert torch.equal(weight, after.state_dict()[name]), name
     assert info.training["config"]["init_from"] == str(start)
     with pytest.raises(ValueError, match="vdsr-3-c16"):
-        train(TrainConfig(**{**QUICK, "repeats": 2}, iterations=1, init_from=str(start)), tmp_path / "bad", small_data,
-              show_progress=False)
+        train(
+            TrainConfig(**{**QUICK, "repeats": 2}, iterations=1, init_from=str(start)),
+            tmp_path / "bad",
+            small_data,
+            show_progress=False,
+        )

@@ -94,4 +94,3 @@ def build_model(config: ModelConfig) -> VDSR:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-

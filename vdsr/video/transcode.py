@@ -179,6 +179,8 @@ class Transcoder:
             pts = self.last_pts + 1  # x264 needs strictly increasing timestamps
         yuv.pts, yuv.time_base = pts, self.tb
         self.last_pts = pts
+        if self.vout is None:
+            raise RuntimeError("the video stream is opened by the first frame")
         for encoded in self.vout.encode(yuv):
             self.out.mux(encoded)
         self.frames += 1
