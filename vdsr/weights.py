@@ -7,6 +7,7 @@ best on compressed input, which every video and every JPEG is (docs/real-world.m
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -27,7 +28,14 @@ __all__ = [
     "shipped_models",
 ]
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+def _weights_dir() -> Path:
+    """``weights/`` of a checkout, else where a wheel installs them (``<prefix>/share/vdsr-toolkit/weights``)."""
+    checkout = Path(__file__).resolve().parent.parent / "weights"
+    installed = Path(sys.prefix) / "share" / "vdsr-toolkit" / "weights"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+
+
+WEIGHTS_DIR = _weights_dir()
 DEFAULT_MODEL = "vdsr-20"
 REAL_MODEL = "vdsr-20-real"
 MODEL_DESCRIPTIONS = {
