@@ -12,12 +12,16 @@ from typing import Any
 import gradio as gr
 
 from demo.handlers import Handlers
+from demo.pixel_view import pixel_view
 from demo.queue_gate import QueueGate
 from demo.widgets import CPU_QUEUE, Settings, damage_menu, metrics_table, mode_radio, upload_path_only
 
 __all__ = ["EXAMPLES_DIR", "image_tab"]
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+STALE_NOTE = "**Settings changed since: press Compare to update this table.**"
+# Runs in the browser on a settings change (no server call): a table never stands for settings it was not run with.
+_MARK_STALE = f"(text) => (text && !text.startsWith({STALE_NOTE!r}) ? {STALE_NOTE!r} + ' ' + text : text)"
 
 
 def _example_images() -> list[str]:
@@ -55,15 +59,17 @@ def image_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
             )
         with gr.Column(scale=2):
             with gr.Column(visible=True) as upscale_box:
-                slider = gr.ImageSlider(label="Bicubic | VDSR", format="png", type="filepath", elem_id="upscale-slider")
+                slider = pixel_view(
+                    gr.ImageSlider(label="Bicubic | VDSR", format="png", type="filepath", elem_id="upscale-slider")
+                )
                 download = gr.File(label="Download", interactive=False, elem_id="upscale-download")
                 info = gr.Markdown(elem_id="upscale-info")
             with gr.Column(visible=False) as compare_box:
                 caption = gr.Markdown(elem_id="compare-caption")
                 table = metrics_table(visible=True, elem_id="compare-table")
                 compare_info = gr.Markdown(elem_id="compare-info")
-                gt_slider = gr.ImageSlider(label="Ground truth | VDSR", format="png", type="filepath")
-                bicubic_slider = gr.ImageSlider(label="Bicubic | VDSR", format="png", type="filepath")
+                gt_slider = pixel_view(gr.ImageSlider(label="Ground truth | VDSR", format="png", type="filepath"))
+                bicubic_slider = pixel_view(gr.ImageSlider(label="Bicubic | VDSR", format="png", type="filepath"))
 
     def show(mode_value: str) -> tuple[Any, ...]:
         compare = mode_value == "compare"
@@ -87,6 +93,23 @@ def image_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
         handlers.check_image,
         image,
         [image, status],
+        queue=False,
+        api_visibility="private",
+        show_progress="hidden",
+    )
+    gr.on(
+        [
+            settings.scale.change,
+            settings.factor.blur,
+            settings.model.change,
+            settings.engine.change,
+            ensemble.change,
+            damage.change,
+        ],
+        None,
+        caption,
+        caption,
+        js=_MARK_STALE,
         queue=False,
         api_visibility="private",
         show_progress="hidden",

@@ -17,6 +17,7 @@ from demo.about_tab import about_tab
 from demo.handlers import Handlers
 from demo.image_tab import image_tab
 from demo.limits import limits_markdown
+from demo.pixel_view import PIXEL_VIEW_CSS
 from demo.queue_gate import QueueGate
 from demo.state import AppState
 from demo.video_tab import video_tab
@@ -37,15 +38,9 @@ _THEME = gr.themes.Default(
 )
 
 
-# Small results are enlarged to fit the panel: draw their pixels as squares rather than smoothing them away.
-_CSS = """
-.pixels img { image-rendering: pixelated; }
-"""
-
-
 def launch_options() -> dict[str, Any]:
     """Keyword arguments for ``demo.launch()``: the theme and the page's CSS (Gradio takes them at launch)."""
-    return {"theme": _THEME, "css": _CSS}
+    return {"theme": _THEME, "css": PIXEL_VIEW_CSS}
 
 
 def build_demo(*, warm_up: bool = False) -> gr.Blocks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demo.handlers import Handlers
+from demo.pixel_view import pixel_view
 from demo.queue_gate import QueueGate
 from demo.widgets import CPU_QUEUE, Settings, damage_menu, metrics_table, mode_radio
 
@@ -31,7 +32,7 @@ def video_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
             run_btn = gr.Button("Upscale video", variant="primary", elem_id="video-button")
             refresh = gr.Number(0, visible="hidden", elem_id="video-refresh")
         with gr.Column(scale=2):
-            preview = gr.ImageSlider(label="Frame: bicubic | VDSR", format="png", type="filepath")
+            preview = pixel_view(gr.ImageSlider(label="Frame: bicubic | VDSR", format="png", type="filepath"))
             table = metrics_table(visible=False, elem_id="frame-table")
             preview_info = gr.Markdown(elem_id="frame-info")
             result = gr.Video(label="Upscaled video (H.264)", interactive=False, elem_id="video-result")

@@ -73,11 +73,29 @@ def test_upload_upscale_shows_slider_then_compare(page, tmp_path: Path) -> None:
     page.locator("#image-mode").get_by_text("Compare with ground truth").click()
     page.locator("#compare-button").click()
     page.locator("#compare-table").get_by_text("gain").wait_for(state="visible", timeout=60_000)
-    page.locator("#compare-caption").get_by_text("x2: ground truth 280x280").wait_for(timeout=30_000)
+    caption = page.locator("#compare-caption")
+    caption.get_by_text("x2: ground truth 280x280").wait_for(timeout=30_000)
+    page.locator("#scale").get_by_text("x3", exact=True).click()  # the table now stands for other settings
+    caption.get_by_text("Settings changed since: press Compare to update this table.").wait_for(timeout=10_000)
+    assert "x2: ground truth 280x280" in caption.inner_text()
     assert shot.stat().st_size > 10_000
     keep = os.environ.get("VDSR_APP_SCREENSHOT")  # where to keep a copy, e.g. for a CI artifact
     if keep:
         shutil.copyfile(shot, keep)
+
+
+def test_small_results_show_their_pixels(page, tmp_path: Path) -> None:
+    small = tmp_path / "small.png"
+    with Image.open(EXAMPLE) as im:
+        im.crop((100, 100, 164, 148)).save(small)  # 64x48 -> 128x96, enlarged to fit the panel
+    page.locator("#image-input input[type=file]").set_input_files(str(small), timeout=30_000)
+    page.locator("#image-status").get_by_text("64x48 image").wait_for(timeout=30_000)
+    page.locator("#upscale-button").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#upscale-slider img')].filter("
+        "img => getComputedStyle(img).imageRendering === 'pixelated').length === 2",
+        timeout=60_000,
+    )
 
 
 def test_setting_changes_enqueue_nothing(page) -> None:
@@ -160,3 +178,5 @@ def test_about_tab_has_no_broken_link(page, server) -> None:
             assert http.get(url).status_code == 200, url
     text = page.locator("body").inner_text()
     assert "free CPU Space" not in text and "git show" not in text
+    fonts = page.eval_on_selector_all("h1, h2, h3", "els => els.map(e => getComputedStyle(e).fontFamily)")
+    assert fonts and all(font.startswith("system-ui") for font in fonts), fonts  # no web font to fall back from
