@@ -6,6 +6,8 @@ the shared test videos (carphone, bigbuckbunny) are used for a few frames only.
 
 from __future__ import annotations
 
+import os
+import stat
 from fractions import Fraction
 from pathlib import Path
 
@@ -291,6 +293,20 @@ def test_variable_frame_rate_timestamps_survive(tmp_path: Path) -> None:
     assert times == pts
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv"])
+def test_variable_frame_rate_duration_reads_right(tmp_path: Path, suffix: str) -> None:
+    """x264's B-frames end an MP4's decode-time table early by the first frame gaps; players must still read 0.44 s."""
+    pts = [0, 40, 80, 200, 240, 400]  # milliseconds: the last frame ends at 0.44 s
+    clip = make_clip(tmp_path / "vfr.mkv", frames=len(pts), pts=pts, time_base=Fraction(1, 1000))
+    result = upscale_video(clip, tmp_path / f"out{suffix}", BICUBIC, 2, preset="medium")  # medium uses B-frames
+    assert result.duration == pytest.approx(0.44)
+    assert probe_video(result.path).duration == pytest.approx(0.44)
+    with av.open(str(result.path)) as container:
+        assert container.duration / 1e6 == pytest.approx(0.44)
+        times = [round(float(f.pts * f.time_base) * 1000) for f in container.decode(video=0)]
+    assert times == pts
+
+
 def test_rotation_is_kept(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "rotated.mp4", frames=2, rotation=-90)
     result = upscale_video(clip, tmp_path / "out.mp4", BICUBIC, 2, **FAST)
@@ -303,6 +319,38 @@ def test_audio_the_container_cannot_hold_is_reencoded(tmp_path: Path) -> None:
     result = upscale_video(clip, tmp_path / "out.mp4", BICUBIC, 1, **FAST)
     assert result.audio == ("pcm_u8 -> aac",)
     assert probe_video(result.path).audio_codecs == ("aac",)
+
+
+@pytest.mark.parametrize(
+    ("codec", "suffix", "label", "stored"),
+    [
+        ("libopus", ".mov", "opus -> aac", "aac"),  # MOV refuses Opus and FLAC only when its header is written
+        ("flac", ".mov", "flac -> aac", "aac"),
+        ("libopus", ".mp4", "opus copied", "opus"),
+        ("flac", ".mkv", "flac copied", "flac"),
+    ],
+)
+def test_audio_is_copied_or_reencoded_by_what_the_container_holds(
+    tmp_path: Path, codec: str, suffix: str, label: str, stored: str
+) -> None:
+    clip = make_clip(tmp_path / "clip.mkv", frames=5, audio=codec)
+    result = upscale_video(clip, tmp_path / f"out{suffix}", BICUBIC, 1, **FAST)
+    assert result.audio == (label,)
+    with av.open(str(result.path)) as container:
+        assert container.streams.audio[0].codec_context.name == stored
+        assert sum(frame.samples for frame in container.decode(audio=0)) > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mkv", f"out{suffix}"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_output_has_the_normal_file_mode(tmp_path: Path, umask: int) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=2)
+    old = os.umask(umask)
+    try:
+        result = upscale_video(clip, tmp_path / "out.mp4", BICUBIC, 2, **FAST)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(result.path.stat().st_mode) == 0o666 & ~umask
 
 
 def _reference_rgb(yuv: tuple[float, float, float], matrix: str, full: bool) -> np.ndarray:

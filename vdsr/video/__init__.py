@@ -8,6 +8,8 @@ Modules, one job each:
 - :mod:`~vdsr.video.probe`: open a file, find the picture stream, describe it (:func:`probe_video`).
 - :mod:`~vdsr.video.audio`: audio copied packet for packet, or re-encoded to AAC when it must be.
 - :mod:`~vdsr.video.request`: checks on an upscale request before anything is opened.
+- :mod:`~vdsr.video.encoder`: the H.264 stream, and a track end that players read as the source's duration.
+- :mod:`~vdsr.video.files`: outputs written whole (hidden temporary, renamed) with the normal file mode.
 - :mod:`~vdsr.video.transcode`: the decode -> upscale -> encode loop, audio interleaved.
 - :mod:`~vdsr.video.upscale`: :func:`upscale_video`, the whole run: checks, output size, temporary file.
 - :mod:`~vdsr.video.frames`: single frames as arrays (:func:`read_frames`) or comparison PNGs.

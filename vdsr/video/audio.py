@@ -1,8 +1,15 @@
 """Audio rides along with the upscaled video: packets are copied as they are, or re-encoded to AAC
-only when the output container cannot hold the codec; timestamps are shifted with a trimmed video."""
+only when the output container cannot hold the codec; timestamps are shifted with a trimmed video.
+
+Whether a container holds a codec is decided before the output is written, by writing a header
+for it in memory: FFmpeg refuses some pairs only there (Opus or FLAC in MOV, 8 kHz MP3 in MP4),
+too late for a run that has already started.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 from fractions import Fraction
 
@@ -11,11 +18,25 @@ import av
 from vdsr.video.errors import VideoError
 from vdsr.video.probe import time_base
 
-__all__ = ["AudioTrack"]
+__all__ = ["AudioTrack", "can_copy"]
 
 log = logging.getLogger(__name__)
 
 _LAYOUT_BY_CHANNELS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
+
+def can_copy(src: av.AudioStream, fmt: str) -> bool:
+    """True when an ``fmt`` container (FFmpeg muxer name) takes ``src``'s packets as they are."""
+    trial = av.open(io.BytesIO(), mode="w", format=fmt)
+    try:
+        trial.add_stream_from_template(src)
+        trial.start_encoding()  # writes the header: where MOV and MP4 refuse what they cannot hold
+        return True
+    except (ValueError, av.FFmpegError):
+        return False
+    finally:
+        with contextlib.suppress(ValueError, av.FFmpegError):
+            trial.close()
 
 
 def _aac_stream(out: av.container.OutputContainer, src: av.AudioStream) -> av.AudioStream:
@@ -53,10 +74,10 @@ class AudioTrack:
         self.pending: list[av.Packet] = []
         self.done = False
         self.decoder: av.AudioStream | None = None
-        try:
+        if can_copy(src, out.format.name):
             self.stream = out.add_stream_from_template(src)
             self.label = f"{src.codec_context.name} copied"
-        except ValueError:
+        else:
             self.stream = _aac_stream(out, src)
             self.decoder = src
             self.label = f"{src.codec_context.name} -> aac"

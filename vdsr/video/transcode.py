@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import av
 import numpy as np
 
 from vdsr.pipeline import Upscaler
 from vdsr.video.audio import AudioTrack
-from vdsr.video.colour import AVCOL_SPC_BY_NAME, AVCOL_UNSPECIFIED, to_rgb, to_yuv
+from vdsr.video.colour import to_rgb
+from vdsr.video.encoder import OutputFile, VideoEncoder
 from vdsr.video.errors import VideoError, first_line
 from vdsr.video.probe import VideoInfo, time_base
 from vdsr.video.request import Trim
@@ -27,18 +26,6 @@ from vdsr.video.request import Trim
 __all__ = ["OutputFile", "Transcoder"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    """Where and how the upscaled video is encoded."""
-
-    path: Path
-    fmt: str
-    size: tuple[int, int]  # (height, width), both even
-    matrix: str
-    crf: int
-    preset: str
 
 
 class Transcoder:
@@ -71,12 +58,11 @@ class Transcoder:
         self.audio_in = list(container.streams.audio)
         self.held: dict[int, list[av.Packet]] = {s.index: [] for s in self.audio_in}  # audio before the first frame
         self.tracks: dict[int, AudioTrack] = {}
-        self.vout: av.VideoStream | None = None
+        self.vout: VideoEncoder | None = None
         self.frames = 0
         self.t0 = self.t_last = 0.0
         self.keep_from, self.shift = -np.inf, 0.0  # audio window start and timestamp shift, seconds
         self.t_end = np.inf  # end of the written video, known once the video is done
-        self.last_pts: int | None = None
         self.shift_pts = 0
         self.video_done = False
 
@@ -163,26 +149,20 @@ class Transcoder:
             self.end_time = (
                 (t if self.trim.start is None else self.trim.start) + self.trim.duration - self.frame_step / 2
             )
-        self.vout = self._open_video_out(first)
+        self.vout = VideoEncoder(self.out, self.vin, self.info, self.output, first)
         for s in self.audio_in:
             self.tracks[s.index] = AudioTrack(s, self.out)
             self.tracks[s.index].pending = self.held.pop(s.index)
 
     def _encode(self, frame: av.VideoFrame, t: float) -> None:
-        """Upscale one decoded frame and mux it with its timestamp carried over (shifted by a trim)."""
+        """Upscale one decoded frame and encode it with its timestamp carried over (shifted by a trim)."""
+        if self.vout is None:
+            raise RuntimeError("the video stream is opened by the first frame")
         info, (out_h, out_w) = self.info, self.output.size
         rgb = to_rgb(frame, info.color_matrix, info.color_range == "full", info.width, info.height)
         sr = self.upscaler.upscale(rgb, self.scale)[:out_h, :out_w]
-        yuv = to_yuv(sr, self.output.matrix)
         pts = frame.pts - self.shift_pts if frame.pts is not None else round((t - self.shift) / self.tb)
-        if self.last_pts is not None and pts <= self.last_pts:
-            pts = self.last_pts + 1  # x264 needs strictly increasing timestamps
-        yuv.pts, yuv.time_base = pts, self.tb
-        self.last_pts = pts
-        if self.vout is None:
-            raise RuntimeError("the video stream is opened by the first frame")
-        for encoded in self.vout.encode(yuv):
-            self.out.mux(encoded)
+        self.vout.encode(sr, pts)
         self.frames += 1
         self.t_last = t
 
@@ -194,32 +174,9 @@ class Transcoder:
                 if self.trim.start is not None
                 else f"{self.info.path}: the video stream has no frames"
             )
-        for encoded in self.vout.encode(None):
-            self.out.mux(encoded)
+        self.vout.close(self.frame_step)
         self.t_end = self.t_last + self.frame_step
         until = self.t_end if self.trim.active else np.inf
         for track in self.tracks.values():
             track.flush(self.out, until, self.keep_from, self.shift)
             track.close(self.out, self.shift)
-
-    def _open_video_out(self, first: av.VideoFrame) -> av.VideoStream:
-        """The H.264 stream: source timing, output matrix, and the source's primaries, transfer, SAR and rotation."""
-        vin, info, output = self.vin, self.info, self.output
-        vout = self.out.add_stream("libx264", rate=info.fps)
-        vout.width, vout.height = output.size[1], output.size[0]
-        vout.pix_fmt = "yuv420p"
-        vout.time_base = vout.codec_context.time_base = time_base(vin)
-        vout.options = {"crf": str(output.crf), "preset": output.preset}
-        cc = vout.codec_context
-        cc.colorspace = AVCOL_SPC_BY_NAME[output.matrix]
-        cc.color_range = 1  # limited (MPEG)
-        if int(first.color_primaries) != AVCOL_UNSPECIFIED:
-            cc.color_primaries = int(first.color_primaries)
-        if int(first.color_trc) != AVCOL_UNSPECIFIED:
-            cc.color_trc = int(first.color_trc)
-        sar = vin.sample_aspect_ratio
-        if sar and sar != 1:
-            cc.sample_aspect_ratio = sar
-        if info.rotation:
-            vout.set_display_rotation(info.rotation)
-        return vout

@@ -7,8 +7,6 @@ end, so an interrupted or failed run never leaves a file under ``dst``'s name.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,11 +15,13 @@ from pathlib import Path
 
 from vdsr.pipeline import Upscaler
 from vdsr.video.colour import HDR_TRANSFERS, size_rule
+from vdsr.video.encoder import OutputFile
 from vdsr.video.errors import VideoError
+from vdsr.video.files import written_whole
 from vdsr.video.formats import MAX_OUTPUT_PIXELS
 from vdsr.video.probe import open_video, probe_video, video_stream
 from vdsr.video.request import Trim, check_request
-from vdsr.video.transcode import OutputFile, Transcoder
+from vdsr.video.transcode import Transcoder
 
 __all__ = ["ProgressFn", "VideoResult", "upscale_video"]
 
@@ -59,13 +59,6 @@ class VideoResult:
     def frames_per_second(self) -> float:
         """Processing speed (frames per wall-clock second)."""
         return self.frames / self.seconds if self.seconds > 0 else 0.0
-
-
-def _temp_path(dst: Path) -> Path:
-    """A new, unique hidden file beside ``dst`` (same suffix), so concurrent runs never collide."""
-    fd, name = tempfile.mkstemp(prefix=f".{dst.stem}.partial-", suffix=dst.suffix, dir=dst.parent)
-    os.close(fd)
-    return Path(name)
 
 
 def _even_size(height: int, width: int) -> tuple[int, int]:
@@ -125,7 +118,6 @@ def upscale_video(
 
     if info.color_transfer in HDR_TRANSFERS:
         log.warning("%s is HDR (%s); frames are processed as 8-bit without tone mapping", src.name, info.color_transfer)
-    tmp = _temp_path(dst)
     log.info(
         "%s: %dx%d %s fps %s/%s -> %dx%d %s, %d frames",
         src.name,
@@ -139,22 +131,17 @@ def upscale_video(
         out_matrix,
         total,
     )
-    output = OutputFile(path=tmp, fmt=fmt, size=(out_h, out_w), matrix=out_matrix, crf=crf, preset=preset)
 
     def report(done: int) -> None:
         """Progress after each frame; ``total`` is an estimate, so it never drops below ``done``."""
         if progress is not None:
             progress(done, max(total, done))
 
-    try:
-        with open_video(src) as container:
-            vin = video_stream(src, container)
-            vin.thread_type = "AUTO"
-            frames, video_seconds, audio = Transcoder(container, vin, info, upscaler, scale, output, trim, report).run()
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with written_whole(dst) as tmp, open_video(src) as container:
+        output = OutputFile(path=tmp, fmt=fmt, size=(out_h, out_w), matrix=out_matrix, crf=crf, preset=preset)
+        vin = video_stream(src, container)
+        vin.thread_type = "AUTO"
+        frames, video_seconds, audio = Transcoder(container, vin, info, upscaler, scale, output, trim, report).run()
     log.info("%s: %d frames in %.1f s", dst.name, frames, time.perf_counter() - started)
     return VideoResult(
         path=dst,
