@@ -1,4 +1,4 @@
-"""The Gradio app: :func:`build_demo` makes its state and lays out the tabs over :mod:`demo.handlers`."""
+"""The Gradio app: :func:`build_demo` makes its state and lays out the tabs over the handlers (image, video)."""
 
 from __future__ import annotations
 

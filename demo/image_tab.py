@@ -1,4 +1,4 @@
-"""The Image tab: layout and wiring only; the work is in :class:`demo.handlers.Handlers`.
+"""The Image tab: layout and wiring only; the work is in :class:`demo.image_handlers.ImageHandlers`.
 
 Each result is shown once: a before/after slider, a download, and one line saying which model
 ran. A run that fails shows its reason on that line and leaves the last good result on screen.
@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from demo.handlers import Handlers
+from demo.image_handlers import ImageHandlers
 from demo.pixel_view import pixel_view
 from demo.queue_gate import QueueGate
 from demo.widgets import CPU_QUEUE, Settings, damage_menu, metrics_table, mode_radio, upload_path_only
@@ -29,7 +29,7 @@ def _example_images() -> list[str]:
     return [str(p) for p in sorted(EXAMPLES_DIR.glob("*.png"))]
 
 
-def image_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
+def image_tab(handlers: ImageHandlers, settings: Settings, gate: QueueGate) -> None:
     """Lay out the Image tab inside the current ``gr.Tab`` and wire its events."""
     with gr.Row():
         with gr.Column(scale=1):

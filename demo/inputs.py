@@ -18,7 +18,6 @@ from vdsr.imageio import ImageReadError, read_image
 from vdsr.video import VideoError, VideoInfo, probe_video, read_frames
 
 __all__ = [
-    "check_video_work",
     "describe_video",
     "file_stem",
     "parse_scale",
@@ -84,7 +83,10 @@ def uploaded_video(video: str | None) -> str:
 
 
 def probe_upload(video: str, limits: AppLimits) -> VideoInfo:
-    """Uploaded video -> its description, if it is readable and within the frame-size and duration limits."""
+    """Uploaded video -> its description, if it is readable and its frames are within the frame-size limit.
+
+    The clip may be of any length: the limits bound the part upscaled at once (see :mod:`demo.video_plan`).
+    """
     try:
         info = probe_video(video)
     except VideoError as exc:
@@ -94,23 +96,7 @@ def probe_upload(video: str, limits: AppLimits) -> VideoInfo:
             f"Frames of {info.width}x{info.height} are over the limit of "
             f"{limits.max_video_frame_pixels / 1e6:.2g} MP (640x360); downscale the video first."
         )
-    if info.duration > limits.max_video_seconds + 0.05:
-        raise user_error(
-            f"The video is {info.duration:.1f} s long; this app upscales clips up to "
-            f"{limits.max_video_seconds:g} s. Trim it first."
-        )
     return info
-
-
-def check_video_work(info: VideoInfo, out_size: tuple[int, int], limits: AppLimits) -> None:
-    """Refuse a clip whose frames, at output size ``(height, width)``, add up to more output than the limit."""
-    out_h, out_w = out_size
-    work = info.frames * out_h * out_w
-    if work > limits.max_video_output_pixels:
-        raise user_error(
-            f"{info.frames} frames of {out_w}x{out_h} are {work / 1e6:.0f} MP of output, over the limit of "
-            f"{limits.max_video_output_pixels / 1e6:g} MP; use a smaller scale or a shorter clip."
-        )
 
 
 def describe_video(info: VideoInfo) -> str:

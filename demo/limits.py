@@ -61,13 +61,16 @@ class AppLimits:
 
 
 def limits_markdown(limits: AppLimits) -> str:
-    """The limits as one line of UI text."""
+    """The limits as one line of UI text, the video limit in seconds a user can act on."""
+    frame = 640 * 360
+    example_seconds = limits.max_video_output_pixels // (4 * frame) / 25  # a 640x360, 25 fps clip at x2
+    example = min(example_seconds, limits.max_video_seconds)
     return (
-        f"Limits: images up to {limits.max_input_pixels / 1e6:g} MP in and "
-        f"{limits.max_output_pixels / 1e6:g} MP out ({limits.max_ensemble_output_pixels / 1e6:g} MP with the x8 "
-        f"self-ensemble); videos up to {limits.max_video_seconds:g} s with "
-        f"frames up to {limits.max_video_frame_pixels / 1e6:.2g} MP (640x360), "
-        f"{limits.max_video_output_pixels / 1e6:g} MP of output in all (frames x output size); "
-        f"free scale {limits.min_free_scale:g} to {limits.max_free_scale:g}. "
-        f"Requests run {limits.concurrency} at a time; at most {limits.queue_size} wait in the queue."
+        f"Limits: images up to {limits.max_input_pixels / 1e6:g} MP in and {limits.max_output_pixels / 1e6:g} MP "
+        f"out ({limits.max_ensemble_output_pixels / 1e6:g} MP with the x8 self-ensemble); free scale "
+        f"{limits.min_free_scale:g} to {limits.max_free_scale:g}. Videos of any length with frames up to "
+        f"{limits.max_video_frame_pixels / 1e6:.2g} MP (640x360): up to {limits.max_video_seconds:g} s and "
+        f"{limits.max_video_output_pixels / 1e6:g} MP of output are upscaled at a time, so choose a start and a "
+        f"duration (a 640x360, 25 fps clip at x2: {example:.1f} s). Requests run {limits.concurrency} at a time; "
+        f"at most {limits.queue_size} wait."
     )

@@ -18,11 +18,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from demo.errors import SetupError, user_error
 from engines import create_engine, load_upscaler
 from vdsr.checkpoint import CheckpointError, read_checkpoint_info, read_model_config
 from vdsr.engine import EngineUnavailableError
-from vdsr.pipeline import UpscaleLimits, Upscaler
+from vdsr.pipeline import InputError, UpscaleLimits, Upscaler
 from vdsr.weights import DEFAULT_MODEL, MODEL_DESCRIPTIONS, InputKind, pick_model, resolve_model
 from vdsr.weights import shipped_models as shipped_model_names
 
@@ -35,6 +37,12 @@ AUTOMATIC = "auto"
 MODELS_TABLE_HEADERS = ["model", "what it is for", "layers", "trained scales", "PSNR recorded in the checkpoint"]
 _AUTOMATIC_LABEL = "automatic: the real-world model for video, JPEG and lossy WebP; the clean one otherwise"
 _CHOSEN = "chosen in the menu"
+
+
+def _sentence(exc: Exception) -> str:
+    """The core's lower-case reason as a sentence."""
+    text = str(exc)
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,20 @@ class Run:
     engine: str
     precision: str
     ensemble: bool = False
+
+    def pair(self, img: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        """(bicubic, VDSR) from one resize; a size or scale the upscaler refuses becomes a one-line error."""
+        try:
+            return self.upscaler.upscale_pair(img, scale)
+        except InputError as exc:
+            raise user_error(_sentence(exc)) from None
+
+    def output_size(self, height: int, width: int, scale: float) -> tuple[int, int]:
+        """The output (height, width) for an input of this size, if within the limits; else a one-line error."""
+        try:
+            return self.upscaler.check(height, width, scale)
+        except InputError as exc:
+            raise user_error(_sentence(exc)) from None
 
     def describe(self) -> str:
         """One line for under a result: ``Model vdsr-20: <why>. Ran on onnxruntime (fp32).``"""

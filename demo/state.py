@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from demo.engine_menu import AUTO_ENGINE, EngineMenu
 from demo.limits import AppLimits
 from demo.models import ModelCatalog, ModelPick, Run
+from demo.speed_log import SpeedLog
 from demo.workdir import WorkDir
 
 __all__ = ["AppState"]
@@ -19,12 +20,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AppState:
-    """Read-only after start-up and shared by every request; requests keep their own state to themselves."""
+    """Shared by every request and read-only after start-up, but for the measured speeds (kept under a lock)."""
 
     limits: AppLimits
     models: ModelCatalog
     work: WorkDir
     engines: EngineMenu
+    speeds: SpeedLog = field(default_factory=SpeedLog)  # measured by requests, for video time estimates
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> AppState:

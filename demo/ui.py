@@ -1,8 +1,8 @@
 """The Gradio app: :func:`build_demo` makes the state and lays out the tabs; every computation is in
-:mod:`demo.handlers`.
+:mod:`demo.image_handlers` and :mod:`demo.video_handlers`.
 
 Public endpoints (api_name): ``upscale_image``, ``compare_image``, ``upscale_video``, plus the
-helpers the video tab uses, ``video_info`` and ``preview_frame``. See docs/app.md. Importing this
+helpers the video tab uses, ``video_info``, ``video_plan`` and ``preview_frame``. See docs/app.md. Importing this
 module does nothing; :func:`build_demo` reads the configuration and makes the app's state.
 """
 
@@ -14,12 +14,13 @@ import gradio as gr
 
 from demo.about import about_pages
 from demo.about_tab import about_tab
-from demo.handlers import Handlers
+from demo.image_handlers import ImageHandlers
 from demo.image_tab import image_tab
 from demo.limits import limits_markdown
 from demo.pixel_view import PIXEL_VIEW_CSS
 from demo.queue_gate import QueueGate
 from demo.state import AppState
+from demo.video_handlers import VideoHandlers
 from demo.video_tab import video_tab
 from demo.widgets import settings_row
 
@@ -54,7 +55,6 @@ def build_demo(*, warm_up: bool = False) -> gr.Blocks:
         demo.errors.SetupError: ``$VDSR_MODEL`` or a ``VDSR_APP_*`` limit is unusable; the message is one line.
     """
     state = AppState.from_env()
-    handlers = Handlers(state)
     gate = QueueGate(state.limits.queue_size)
     docs = about_pages(lambda path: f"/gradio_api/file={path}")
     if docs.images:
@@ -65,9 +65,9 @@ def build_demo(*, warm_up: bool = False) -> gr.Blocks:
         gr.Markdown(limits_markdown(state.limits), elem_id="limits")
         settings = settings_row(state)
         with gr.Tab("Image"):
-            image_tab(handlers, settings, gate)
+            image_tab(ImageHandlers(state), settings, gate)
         with gr.Tab("Video"):
-            video_tab(handlers, settings, gate)
+            video_tab(VideoHandlers(state), settings, gate)
         with gr.Tab("About"):
             about_tab(state, docs)
     gate.watch(demo)

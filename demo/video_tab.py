@@ -1,26 +1,28 @@
-"""The Video tab: layout and wiring only; the work is in :class:`demo.handlers.Handlers`.
+"""The Video tab: layout and wiring only; the work is in :class:`demo.video_handlers.VideoHandlers`.
 
 A settings change refreshes the frame preview only when a video is loaded, and decides that in
 the browser: with no video, changing a setting sends nothing to the server, so it can never wait
-in (or fill) the queue that the network's work goes through.
+in (or fill) the queue that the network's work goes through. The plan (which part, whether it
+fits, how long it should take) runs no network, so it is answered outside the queue.
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
-from demo.handlers import Handlers
 from demo.pixel_view import pixel_view
 from demo.queue_gate import QueueGate
+from demo.video_handlers import VideoHandlers
 from demo.widgets import CPU_QUEUE, Settings, damage_menu, metrics_table, mode_radio
 
 __all__ = ["video_tab"]
 
 # Runs in the browser on a settings change: bump the refresh counter only when a video is loaded.
 _BUMP_IF_VIDEO = "(video, count) => (video ? (count || 0) + 1 : count)"
+_QUIET = {"queue": False, "show_progress": "hidden"}
 
 
-def video_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
+def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> None:
     """Lay out the Video tab inside the current ``gr.Tab`` and wire its events."""
     with gr.Row():
         with gr.Column(scale=1):
@@ -29,6 +31,16 @@ def video_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
             frame = gr.Slider(0, 1, value=0, step=1, label="Frame to preview", elem_id="video-frame")
             mode = mode_radio("video-mode")
             damage = damage_menu("video-damage")
+            with gr.Row():
+                start = gr.Number(0.0, minimum=None, label="Start (s)", step=0.1, elem_id="video-start")
+                duration = gr.Number(
+                    None,
+                    label="Duration (s)",
+                    step=0.1,
+                    info="set at upload to the longest that fits",
+                    elem_id="video-duration",
+                )
+            plan = gr.Markdown(elem_id="video-plan")
             run_btn = gr.Button("Upscale video", variant="primary", elem_id="video-button")
             refresh = gr.Number(0, visible="hidden", elem_id="video-refresh")
         with gr.Column(scale=2):
@@ -40,15 +52,16 @@ def video_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
 
     preview_inputs = [video, frame, mode, *settings.inputs(), damage]
     preview_outputs = [preview, table, preview_info]
+    plan_inputs = [video, start, duration, *settings.inputs()]
     info = video.upload(
         handlers.video_info,
-        video,
-        [frame, about],
+        [video, settings.scale, settings.factor],
+        [frame, about, start, duration],
         api_name="video_info",
         show_progress_on=about,
-        validator=gate.validator(1),
+        **_QUIET,
     )
-    info.success(
+    info.success(handlers.video_plan, plan_inputs, plan, api_name="video_plan", **_QUIET).success(
         handlers.preview_frame,
         preview_inputs,
         preview_outputs,
@@ -57,7 +70,7 @@ def video_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
         concurrency_id=CPU_QUEUE,
         show_progress_on=preview_info,
         validator=gate.validator(len(preview_inputs)),
-    )
+    ).success(handlers.video_plan, plan_inputs, plan, api_visibility="private", **_QUIET)
     frame.release(
         handlers.preview_frame,
         preview_inputs,
@@ -68,13 +81,21 @@ def video_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
         show_progress_on=preview_info,
         validator=gate.validator(len(preview_inputs)),
     )
+    gr.on(
+        [start.blur, start.submit, duration.blur, duration.submit],
+        handlers.video_plan,
+        plan_inputs,
+        plan,
+        api_visibility="private",
+        trigger_mode="always_last",
+        **_QUIET,
+    )
     mode.change(
         lambda m: (gr.Dataframe(visible=m == "compare"), gr.Dropdown(visible=m == "compare")),
         mode,
         [table, damage],
-        queue=False,
         api_visibility="private",
-        show_progress="hidden",
+        **_QUIET,
     )
     gr.on(
         [
@@ -90,9 +111,8 @@ def video_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
         [video, refresh],
         refresh,
         js=_BUMP_IF_VIDEO,
-        queue=False,
         api_visibility="private",
-        show_progress="hidden",
+        **_QUIET,
     )
     refresh.change(
         handlers.preview_frame,
@@ -104,13 +124,13 @@ def video_tab(handlers: Handlers, settings: Settings, gate: QueueGate) -> None:
         trigger_mode="always_last",
         show_progress_on=preview_info,
         validator=gate.validator(len(preview_inputs)),
-    )
+    ).success(handlers.video_plan, plan_inputs, plan, api_visibility="private", **_QUIET)
     run_btn.click(
         handlers.upscale_video,
-        [video, *settings.inputs()],
+        [video, *settings.inputs(), start, duration],
         [result, summary],
         api_name="upscale_video",
         concurrency_id=CPU_QUEUE,
         show_progress_on=summary,
-        validator=gate.validator(1 + len(settings.inputs())),
+        validator=gate.validator(1 + len(settings.inputs()) + 2),
     )

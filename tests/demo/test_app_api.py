@@ -111,14 +111,18 @@ def test_automatic_model_follows_the_upload(client, tmp_path: Path) -> None:
 
 
 def test_video_info_and_preview(client, clip: Path) -> None:
-    slider, text = client.predict(handle_file(clip), api_name="/video_info")
+    slider, text, start, duration = client.predict(handle_file(clip), api_name="/video_info")
     assert slider["maximum"] == 11 and "48x32" in text
+    assert (start, duration) == (0, 1.0)  # the whole 1 s clip fits at x2
     (bicubic, sr), table, line = client.predict(handle_file(clip), 5, api_name="/preview_frame")
     assert _size(bicubic) == _size(sr) == (96, 64) and table["data"] in ([], None)
     assert line.startswith("Model tiny-test: chosen in the menu. Ran on ")
     (bicubic, sr), table, line = client.predict(handle_file(clip), 11, "compare", "x2", api_name="/preview_frame")
     assert _size(sr) == (48, 32) and [row[0] for row in table["data"]] == ["bicubic", "VDSR", "gain"]
     assert line.startswith("x2: ground truth 48x32 downscaled to 24x16, damage: clean")
+    plan = client.predict(handle_file(clip), 0.25, 0.5, api_name="/video_plan")  # timed by the previews above
+    assert plan.startswith("To upscale: 0.25 to 0.8 s, 6 frames to 96x64. Up to 0.8 s fit from 0.25 s at this scale.")
+    assert "Estimated time: about " in plan
 
 
 def test_upscale_video_keeps_audio(client, clip: Path) -> None:
@@ -130,6 +134,18 @@ def test_upscale_video_keeps_audio(client, clip: Path) -> None:
         assert container.streams.video[0].frames == 12
         assert len(container.streams.audio) == 1 and container.streams.audio[0].codec_context.name == "aac"
     assert "12 frames" in summary
+
+
+def test_upscale_a_part_of_a_long_video(client, long_clip: Path) -> None:
+    _, _, _, duration = client.predict(handle_file(long_clip), api_name="/video_info")
+    assert duration == 10.0  # the longest part that fits, proposed at upload
+    video, summary = client.predict(
+        handle_file(long_clip), "x2", 2.5, None, "auto", 2.0, 1.5, api_name="/upscale_video"
+    )
+    path = video["video"] if isinstance(video, dict) else video
+    with av.open(path) as container:
+        assert container.streams.video[0].frames == 6  # 1.5 s at 4 fps
+    assert summary.startswith("6 frames at 64x64, 4 fps, no audio;")
 
 
 def test_bad_uploads_get_messages(client, server, tmp_path: Path, audio_only: Path, long_clip: Path) -> None:
@@ -151,7 +167,7 @@ def test_bad_uploads_get_messages(client, server, tmp_path: Path, audio_only: Pa
         (big, "/upscale_image", "over the limit"),
         (audio_only, "/upscale_video", "no video stream"),
         (audio_only, "/video_info", "no video stream"),
-        (long_clip, "/upscale_video", "up to 10 s"),
+        (long_clip, "/upscale_video", r"11\.5 s from 0 s is too long: at 64x64, up to 10\.0 s fit"),
     ]
     for path, endpoint, message in cases:
         with pytest.raises(AppError, match=message):

@@ -167,6 +167,21 @@ def test_a_full_queue_is_said_once_and_the_result_survives(page, client, tmp_pat
                 job.result(timeout=60)
 
 
+def test_video_estimate_and_start_duration(page, clip: Path) -> None:
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video-input input[type=file]").set_input_files(str(clip), timeout=30_000)
+    plan = page.locator("#video-plan")
+    plan.get_by_text("Estimated time: about").wait_for(timeout=60_000)  # measured by the first-frame preview
+    assert plan.inner_text().startswith("To upscale: 0 to 1.0 s, 12 frames to 96x64.")
+    assert page.locator("#video-duration input").input_value() == "1"  # the longest part that fits
+    page.locator("#video-start input").fill("0.5")
+    page.locator("#video-duration input").fill("0.25")
+    page.locator("#video-duration input").blur()
+    plan.get_by_text("To upscale: 0.5 to 0.8 s, 3 frames to 96x64.").wait_for(timeout=30_000)
+    page.locator("#video-button").click()
+    page.locator("#video-summary").get_by_text("3 frames at 96x64").wait_for(timeout=60_000)
+
+
 def test_about_tab_has_no_broken_link(page, server) -> None:
     page.get_by_role("tab", name="About").click()
     page.locator("#models-table").wait_for(timeout=30_000)

@@ -16,7 +16,7 @@ from PIL import Image
 from demo.compare import DAMAGE_CHOICES, compare, damage_label, protocol_input
 from demo.engine_menu import EngineMenu
 from demo.errors import SetupError, request_error, user_error
-from demo.handlers import Handlers
+from demo.image_handlers import ImageHandlers
 from demo.inputs import parse_scale
 from demo.limits import AppLimits
 from demo.models import ModelCatalog
@@ -118,7 +118,9 @@ def test_handlers_upscale_image_in_process(tiny_checkpoint: Path, tmp_path: Path
     state = AppState(AppLimits(), models, WorkDir.create(tmp_path), EngineMenu(("torch",)))
     rng = np.random.default_rng(3)
     Image.fromarray((rng.random((24, 30, 3)) * 255).astype(np.uint8)).save(tmp_path / "in put.png")
-    (bicubic, sr), download, line = Handlers(state).upscale_image(str(tmp_path / "in put.png"), "x3", engine="torch")
+    (bicubic, sr), download, line = ImageHandlers(state).upscale_image(
+        str(tmp_path / "in put.png"), "x3", engine="torch"
+    )
     assert sr == download and Path(sr).name == "in_put_x3_vdsr.png"
     assert line == "Model tiny: chosen in the menu. Ran on torch (fp32)."
     assert Path(sr).parent.parent == state.work.root
@@ -127,7 +129,7 @@ def test_handlers_upscale_image_in_process(tiny_checkpoint: Path, tmp_path: Path
     assert read_image(sr).shape == (72, 90, 3)
     (tmp_path / "notes.png").write_text("not an image")
     with pytest.raises(gr.Error) as caught:
-        Handlers(state).upscale_image(str(tmp_path / "notes.png"))
+        ImageHandlers(state).upscale_image(str(tmp_path / "notes.png"))
     assert caught.value.message == "This file is not an image; PNG, JPEG, WebP, BMP and TIFF work."
 
 
@@ -184,7 +186,7 @@ def test_compare_damages_the_input_and_says_what_the_table_is_for() -> None:
 def test_uploads_are_checked_in_plain_words(tiny_checkpoint: Path, tmp_path: Path) -> None:
     models = ModelCatalog({"tiny": tiny_checkpoint}, pinned=True)
     state = AppState(AppLimits(), models, WorkDir.create(tmp_path), EngineMenu(()))
-    handlers = Handlers(state)
+    handlers = ImageHandlers(state)
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "notes.png").write_text("not an image")
     Image.new("RGB", (30, 20)).save(tmp_path / "ok.png")
@@ -196,3 +198,27 @@ def test_uploads_are_checked_in_plain_words(tiny_checkpoint: Path, tmp_path: Pat
     path, text = handlers.check_image(str(tmp_path / "ok.png"))
     assert path == str(tmp_path / "ok.png") and text.startswith("30x20 image. The automatic model choice is tiny")
     assert handlers.check_image(None) == (None, "")
+
+
+def test_video_plan_says_what_fits_and_how_long_it_takes(clip: Path) -> None:
+    from demo.video_plan import VideoPlan, format_seconds
+    from vdsr.video import probe_video
+
+    info = probe_video(clip)  # 48x32, 12 frames at 12 fps
+    limits = AppLimits(max_video_output_pixels=96 * 64 * 6)  # six output frames at x2
+    plan = VideoPlan.make(info, 0.25, None, (64, 96))
+    assert (plan.duration, plan.frames, plan.longest(limits)) == (0.75, 9, 0.5)
+    assert plan.describe(limits, None) == (
+        "To upscale: 0.25 to 1.0 s, 9 frames to 96x64. **Too long: up to 0.5 s fit from 0.25 s at this scale.** "
+        "The time estimate appears once a frame has been previewed."
+    )
+    with pytest.raises(gr.Error, match="up to 0.5 s fit"):
+        plan.check(limits)
+    fitting = VideoPlan.make(info, 0.25, 0.5, (64, 96))
+    fitting.check(limits)
+    assert fitting.describe(limits, 96 * 64 * 2.0).endswith("Estimated time: about 3.0 s (2 frames/s measured here).")
+    with pytest.raises(gr.Error, match="The start must be from 0 to 1.0 s"):
+        VideoPlan.make(info, 5.0, None, (64, 96))
+    with pytest.raises(gr.Error, match="Even one frame of 96x64 is over the limit"):
+        VideoPlan.make(info, 0, None, (64, 96)).check(AppLimits(max_video_output_pixels=1000))
+    assert [format_seconds(s) for s in (2.5, 42, 185, 120)] == ["2.5 s", "42 s", "3 min 5 s", "2 min"]

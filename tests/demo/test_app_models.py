@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from demo.engine_menu import EngineMenu
-from demo.handlers import Handlers
+from demo.image_handlers import ImageHandlers
 from demo.limits import AppLimits
 from demo.models import AUTOMATIC, ModelCatalog, ModelPick, Run
 from demo.state import AppState
@@ -83,7 +83,7 @@ def test_a_pinned_model_is_the_default(weights: Path, tiny_checkpoint: Path) -> 
 
 
 def test_each_result_says_which_model_ran_and_why(weights: Path, tmp_path: Path) -> None:
-    handlers = Handlers(_state(ModelCatalog.discover({}), tmp_path))
+    handlers = ImageHandlers(_state(ModelCatalog.discover({}), tmp_path))
     jpeg = _image(tmp_path, "photo.jpg", quality=60)
     png = _image(tmp_path, "drawing.png")
     *_, line = handlers.upscale_image(str(jpeg), engine="torch")
