@@ -1,4 +1,4 @@
-"""The Image tab's endpoints: thin handlers between the Gradio UI and the core.
+"""The Image and Batch tabs' endpoints: thin handlers between the Gradio UI and the core.
 
 Each handler turns Gradio inputs (file paths, strings, numbers) into arrays, runs
 :class:`vdsr.pipeline.Upscaler`, and writes the results in a fresh folder of the request's
@@ -9,19 +9,42 @@ result comes with one line saying which model ran, why, and on which backend.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
 
 from demo.compare import compare, damage_kind, damage_label
-from demo.inputs import file_stem, parse_scale, read_upload, scale_tag
-from demo.models import AUTOMATIC
+from demo.errors import user_error
+from demo.inputs import (
+    check_output_size,
+    file_stem,
+    image_size,
+    over_input_limit,
+    parse_scale,
+    read_upload,
+    scale_tag,
+)
+from demo.models import AUTOMATIC, Run
+from demo.output_format import check_format, save_result
 from demo.state import AppState
 from vdsr.imageio import write_image
 from vdsr.weights import input_kind
 
 __all__ = ["ImageHandlers"]
+
+
+def _unique(stem: str, used: set[str]) -> str:
+    """``stem``, or ``stem-1``, ``stem-2``...: two uploads of the same name must not overwrite each other."""
+    name, k = stem, 0
+    while name in used:
+        k += 1
+        name = f"{stem}-{k}"
+    used.add(name)
+    return name
 
 
 @dataclass(frozen=True)
@@ -31,8 +54,8 @@ class ImageHandlers:
     state: AppState
 
     def check_image(self, image: str | None) -> tuple[str | None, str]:
-        """At upload: describe the image and the model automatic would pick, or clear the upload and say why
-        it cannot be used, in plain words (a broken file never sits in the input as a broken picture).
+        """At upload: describe the image and the model automatic would pick, or say in plain words why it
+        cannot be used, clearing a file that is not a usable image (so no broken picture stays in the input).
 
         Returns:
             (the upload, or None to clear it; the description or the reason). The upload goes back as a
@@ -40,13 +63,29 @@ class ImageHandlers:
         """
         if not image:
             return None, ""
+        size = image_size(image)
+        limits = self.state.limits
+        if size and limits.max_input_pixels < size[0] * size[1] <= limits.max_shrink_input_pixels:
+            return image, f"**{over_input_limit(*size, limits)}**"  # kept: 'Shrink to fit first' can use it
         try:
-            img = read_upload(image, self.state.limits)
+            img = read_upload(image, limits)
             pick = self.state.models.pick(AUTOMATIC, input_kind(image))
         except gr.Error as exc:
             return None, f"**{exc.message}**"
         height, width = img.shape[:2]
         return image, f"{width}x{height} image. The automatic model choice is {pick.name}: {pick.reason}."
+
+    def _upscale(
+        self, path: str | None, value: float, model: str | None, engine: str, ensemble: bool, shrink: bool
+    ) -> tuple[np.ndarray, np.ndarray, Run]:
+        """(bicubic, VDSR, the run) for one upload, within the limits."""
+        img = read_upload(path, self.state.limits, shrink=shrink)
+        assert path is not None  # read_upload refuses a missing upload
+        limit = self.state.limits.upscale_limits(ensemble=ensemble).max_output_pixels
+        check_output_size(img.shape[0], img.shape[1], value, limit, self.state.limits)
+        run = self.state.run(self.state.models.pick(model, input_kind(path)), engine, ensemble=ensemble)
+        bicubic, sr = run.pair(img, value)
+        return bicubic, sr, run
 
     def upscale_image(
         self,
@@ -56,6 +95,9 @@ class ImageHandlers:
         model: str | None = None,
         engine: str = "auto",
         ensemble: bool = False,
+        shrink: bool = False,
+        output_format: str = "png",
+        quality: float = 90,
     ) -> tuple[tuple[str, str], str, str]:
         """Upscale an image with VDSR.
 
@@ -66,19 +108,72 @@ class ImageHandlers:
             model: ``auto`` (follows the input: the real-world model for JPEG and lossy WebP) or a model name.
             engine: ``auto`` or a backend that runs here.
             ensemble: average the network over the 8 flips/rotations (sharper, 8x the time; smaller output limit).
+            shrink: downscale an image over the upload limit to fit it first, instead of refusing it.
+            output_format: the download's format, ``png`` (lossless), ``jpeg`` or ``webp``.
+            quality: JPEG/WebP quality, 1 to 100.
 
         Returns:
-            ((bicubic PNG, VDSR PNG) for the before/after slider, the VDSR PNG to download, which model ran and why).
+            ((bicubic PNG, VDSR PNG) for the before/after slider, the result to download in the chosen format,
+            which model ran and why).
         """
-        img = read_upload(image, self.state.limits)
+        fmt, q = check_format(output_format, quality)
         value = parse_scale(scale, factor, self.state.limits)
-        run = self.state.run(self.state.models.pick(model, input_kind(image or "")), engine, ensemble=ensemble)
-        bicubic, sr = run.pair(img, value)
+        bicubic, sr, run = self._upscale(image, value, model, engine, ensemble, shrink)
         out = self.state.work.request_folder()
         name = f"{file_stem(image, 'image')}_{scale_tag(value)}"
         sr_path = str(write_image(out / f"{name}_vdsr.png", sr))
         bicubic_path = str(write_image(out / f"{name}_bicubic.png", bicubic))
-        return (bicubic_path, sr_path), sr_path, run.describe()
+        download = sr_path if fmt == "png" else str(save_result(out, f"{name}_vdsr", sr, fmt, q))
+        return (bicubic_path, sr_path), download, run.describe()
+
+    def upscale_batch(
+        self,
+        images: list[str] | None,
+        scale: str = "x2",
+        factor: float = 2.5,
+        model: str | None = None,
+        engine: str = "auto",
+        output_format: str = "png",
+        quality: float = 90,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker through this default
+    ) -> tuple[str, str]:
+        """Upscale several images and return one zip with a result per image.
+
+        Arguments as for :meth:`upscale_image`; ``images`` is a list of image files. A file that cannot be
+        upscaled is left out of the zip and named, with the reason, in the summary; the others still run.
+
+        Returns:
+            (the zip's path, a Markdown summary: one line per image with its result or the reason it failed).
+        """
+        fmt, q = check_format(output_format, quality)
+        value = parse_scale(scale, factor, self.state.limits)
+        paths = [str(p) for p in images or []]
+        if not paths:
+            raise user_error("Upload one or more images first.")
+        if len(paths) > self.state.limits.max_batch_files:
+            raise user_error(f"{len(paths)} images is over the limit of {self.state.limits.max_batch_files} at once.")
+        out = self.state.work.request_folder()
+        lines, written, stems = [], [], set[str]()
+        for i, path in enumerate(paths):
+            progress((i, len(paths)), desc="Upscaling images", unit="images")
+            name = Path(path).name
+            stem = _unique(file_stem(path, f"image{i + 1}"), stems)
+            try:
+                _, sr, run = self._upscale(path, value, model, engine, False, False)
+                result = save_result(out, f"{stem}_{scale_tag(value)}_vdsr", sr, fmt, q)
+            except gr.Error as exc:
+                lines.append(f"- {name}: **not upscaled**: {exc.message}")
+                continue
+            written.append(result)
+            lines.append(f"- {name} -> {result.name}: {run.describe()}")
+        if not written:
+            raise user_error("None of the images could be upscaled: " + " ".join(lines).replace("**", ""))
+        archive = out / f"vdsr_{scale_tag(value)}_{len(written)}_images.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:  # PNG/JPEG/WebP are compressed already
+            for result in written:
+                zf.write(result, result.name)
+        summary = f"{len(written)} of {len(paths)} images upscaled at x{value:g}:\n\n" + "\n".join(lines)
+        return str(archive), summary
 
     def compare_image(
         self,
@@ -89,6 +184,7 @@ class ImageHandlers:
         engine: str = "auto",
         ensemble: bool = False,
         damage: str = "clean",
+        shrink: bool = False,
     ) -> tuple[dict[str, Any], str, tuple[str, str], tuple[str, str], str]:
         """Take the image as ground truth: downscale it, optionally damage it, restore it by bicubic and VDSR,
         and score both.
@@ -100,7 +196,7 @@ class ImageHandlers:
             (table of PSNR/SSIM for bicubic, VDSR and the gain; what the table was computed for (scale, sizes,
             damage); (ground truth, VDSR) slider; (bicubic, VDSR) slider; which model ran and why).
         """
-        img = read_upload(image, self.state.limits)
+        img = read_upload(image, self.state.limits, shrink=shrink)
         value = parse_scale(scale, factor, self.state.limits)
         context = f"for input with {damage_label(damage)} damage"
         pick = self.state.models.pick(model, damage_kind(damage), context)

@@ -14,7 +14,15 @@ import gradio as gr
 from demo.image_handlers import ImageHandlers
 from demo.pixel_view import pixel_view
 from demo.queue_gate import QueueGate
-from demo.widgets import CPU_QUEUE, Settings, damage_menu, metrics_table, mode_radio, upload_path_only
+from demo.widgets import (
+    CPU_QUEUE,
+    Settings,
+    damage_menu,
+    metrics_table,
+    mode_radio,
+    output_format_row,
+    upload_path_only,
+)
 
 __all__ = ["EXAMPLES_DIR", "image_tab"]
 
@@ -31,6 +39,7 @@ def _example_images() -> list[str]:
 
 def image_tab(handlers: ImageHandlers, settings: Settings, gate: QueueGate) -> None:
     """Lay out the Image tab inside the current ``gr.Tab`` and wire its events."""
+    limits_mp = f"{handlers.state.limits.max_input_pixels / 1e6:g}"
     with gr.Row():
         with gr.Column(scale=1):
             image = upload_path_only(
@@ -53,6 +62,13 @@ def image_tab(handlers: ImageHandlers, settings: Settings, gate: QueueGate) -> N
                 elem_id="image-ensemble",
                 info="average the 8 flips and rotations: about +0.1 dB on Set5, 8 times slower",
             )
+            shrink = gr.Checkbox(
+                False,
+                label="Shrink to fit first",
+                elem_id="image-shrink",
+                info=f"downscale an image over the {limits_mp} MP limit to fit it, instead of refusing it",
+            )
+            output = output_format_row("image")
             upscale_btn = gr.Button("Upscale", variant="primary", elem_id="upscale-button")
             compare_btn = gr.Button(
                 "Compare with ground truth", variant="primary", visible=False, elem_id="compare-button"
@@ -79,12 +95,13 @@ def image_tab(handlers: ImageHandlers, settings: Settings, gate: QueueGate) -> N
             gr.Column(visible=not compare),
             gr.Column(visible=compare),
             gr.Dropdown(visible=compare),
+            gr.Row(visible=not compare),
         )
 
     mode.change(
         show,
         mode,
-        [upscale_btn, compare_btn, upscale_box, compare_box, damage],
+        [upscale_btn, compare_btn, upscale_box, compare_box, damage, output.row],
         queue=False,
         api_visibility="private",
         show_progress="hidden",
@@ -114,19 +131,19 @@ def image_tab(handlers: ImageHandlers, settings: Settings, gate: QueueGate) -> N
         api_visibility="private",
         show_progress="hidden",
     )
-    inputs = [image, *settings.inputs(), ensemble]
+    inputs = [image, *settings.inputs(), ensemble, shrink]
     upscale_btn.click(
         handlers.upscale_image,
-        inputs,
+        [*inputs, *output.inputs()],
         [slider, download, info],
         api_name="upscale_image",
         concurrency_id=CPU_QUEUE,
-        validator=gate.validator(len(inputs)),
+        validator=gate.validator(len(inputs) + 2),
         show_progress_on=info,
     )
     compare_btn.click(
         handlers.compare_image,
-        [*inputs, damage],
+        [image, *settings.inputs(), ensemble, damage, shrink],
         [table, caption, gt_slider, bicubic_slider, compare_info],
         api_name="compare_image",
         concurrency_id=CPU_QUEUE,

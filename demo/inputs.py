@@ -15,9 +15,15 @@ from PIL import Image, UnidentifiedImageError
 from demo.errors import request_error, user_error
 from demo.limits import AppLimits
 from vdsr.imageio import ImageReadError, read_image
+from vdsr.pipeline import from_float, to_float
+from vdsr.resize import imresize, scaled_size
 from vdsr.video import VideoError, VideoInfo, probe_video, read_frames
 
 __all__ = [
+    "check_output_size",
+    "fit_size",
+    "image_size",
+    "over_input_limit",
     "describe_video",
     "file_stem",
     "parse_scale",
@@ -48,17 +54,27 @@ def parse_scale(scale: str | float | None, factor: float | None, limits: AppLimi
 IMAGE_FORMATS = "PNG, JPEG, WebP, BMP and TIFF work"
 
 
-def _is_image(path: str) -> bool:
-    """Whether PIL recognises the file as an image at all (the header, not the whole file)."""
+def image_size(path: str) -> tuple[int, int] | None:
+    """(width, height) from the file's header, or None when PIL does not recognise it as an image."""
     try:
-        with Image.open(path):
-            return True
+        with Image.open(path) as im:
+            return im.size
     except (UnidentifiedImageError, OSError):
-        return False
+        return None
 
 
-def read_upload(path: str | None, limits: AppLimits) -> np.ndarray:
-    """Uploaded image file -> uint8/uint16 array (bit depth and alpha kept); refused in plain words."""
+def fit_size(height: int, width: int, max_pixels: int) -> tuple[int, int]:
+    """The largest (height, width) of the same shape within ``max_pixels``."""
+    factor = math.sqrt(max_pixels / (height * width))
+    return max(1, math.floor(height * factor)), max(1, math.floor(width * factor))
+
+
+def read_upload(path: str | None, limits: AppLimits, *, shrink: bool = False) -> np.ndarray:
+    """Uploaded image file -> uint8/uint16 array (bit depth and alpha kept); refused in plain words.
+
+    An image over the upload limit is refused with the size it would be shrunk to; with ``shrink``
+    it is downscaled (bicubic) to fit instead.
+    """
     if not path:
         raise user_error(f"Upload an image first; {IMAGE_FORMATS}.")
     try:
@@ -67,12 +83,55 @@ def read_upload(path: str | None, limits: AppLimits) -> np.ndarray:
         raise user_error("The upload is gone from the server; upload the file again.") from None
     if empty:
         raise user_error("The file is empty.")
+    size = image_size(path)
+    if size is None:
+        raise user_error(f"This file is not an image; {IMAGE_FORMATS}.")
+    width, height = size
+    allowed = limits.max_shrink_input_pixels if shrink else limits.max_input_pixels
+    if width * height > allowed:
+        raise user_error(over_input_limit(width, height, limits, shrink=shrink))
     try:
-        return read_image(path, max_pixels=limits.max_input_pixels)
+        img = read_image(path, max_pixels=allowed)
     except ImageReadError as exc:
-        if not _is_image(path):
-            raise user_error(f"This file is not an image; {IMAGE_FORMATS}.") from None
         raise request_error("Cannot use this image", exc, path) from None
+    if img.shape[0] * img.shape[1] <= limits.max_input_pixels:
+        return img
+    new_size = fit_size(img.shape[0], img.shape[1], limits.max_input_pixels)
+    return from_float(imresize(to_float(img), new_size), img.dtype, inplace=True)
+
+
+def over_input_limit(width: int, height: int, limits: AppLimits, *, shrink: bool = False) -> str:
+    """Why an image is too large, and what to do about it."""
+    limit = f"{limits.max_input_pixels / 1e6:g} MP"
+    if shrink or width * height > limits.max_shrink_input_pixels:
+        return (
+            f"{width}x{height} is {width * height / 1e6:.0f} MP, too large to shrink here (up to "
+            f"{limits.max_shrink_input_pixels / 1e6:g} MP); downscale it first."
+        )
+    fit_h, fit_w = fit_size(height, width, limits.max_input_pixels)
+    return (
+        f"{width}x{height} ({width * height / 1e6:.1f} MP) is over the {limit} limit for images. "
+        f"Tick 'Shrink to fit first' to downscale it to {fit_w}x{fit_h} before upscaling."
+    )
+
+
+def check_output_size(height: int, width: int, scale: float, max_pixels: int, limits: AppLimits) -> None:
+    """Refuse a scale whose output is over ``max_pixels``, naming the largest scale that fits this image."""
+    out_h, out_w = scaled_size(height, width, scale)
+    if out_h * out_w <= max_pixels:
+        return
+    largest = math.floor(math.sqrt(max_pixels / (height * width)) * 10) / 10
+    while largest >= limits.min_free_scale and math.prod(scaled_size(height, width, largest)) > max_pixels:
+        largest = round(largest - 0.1, 1)
+    advice = (
+        f"the largest scale that fits this image is x{largest:g} (choose 'free factor')"
+        if largest >= limits.min_free_scale
+        else "no scale fits this image; downscale it first"
+    )
+    raise user_error(
+        f"At x{scale:g}, {width}x{height} would become {out_w}x{out_h}, over the output limit of "
+        f"{max_pixels / 1e6:g} MP; {advice}."
+    )
 
 
 def uploaded_video(video: str | None) -> str:

@@ -24,6 +24,8 @@ class AppLimits:
     """
 
     max_input_pixels: int = 1_000_000
+    max_shrink_input_pixels: int = 50_000_000  # an upload this large may still be downscaled to fit, on request
+    max_batch_files: int = 20
     max_output_pixels: int = 4_000_000
     max_ensemble_output_pixels: int = 500_000  # the x8 self-ensemble runs the network 8 times per pixel
     min_free_scale: float = 1.1

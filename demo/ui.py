@@ -1,7 +1,7 @@
 """The Gradio app: :func:`build_demo` makes the state and lays out the tabs; every computation is in
 :mod:`demo.image_handlers` and :mod:`demo.video_handlers`.
 
-Public endpoints (api_name): ``upscale_image``, ``compare_image``, ``upscale_video``, plus the
+Public endpoints (api_name): ``upscale_image``, ``compare_image``, ``upscale_batch``, ``upscale_video``, plus the
 helpers the video tab uses, ``video_info``, ``video_plan`` and ``preview_frame``. See docs/app.md. Importing this
 module does nothing; :func:`build_demo` reads the configuration and makes the app's state.
 """
@@ -14,6 +14,7 @@ import gradio as gr
 
 from demo.about import about_pages
 from demo.about_tab import about_tab
+from demo.batch_tab import batch_tab
 from demo.image_handlers import ImageHandlers
 from demo.image_tab import image_tab
 from demo.limits import limits_markdown
@@ -56,6 +57,7 @@ def build_demo(*, warm_up: bool = False) -> gr.Blocks:
     """
     state = AppState.from_env()
     gate = QueueGate(state.limits.queue_size)
+    image_handlers = ImageHandlers(state)
     docs = about_pages(lambda path: f"/gradio_api/file={path}")
     if docs.images:
         gr.set_static_paths(docs.images)  # only the images the pages show, not the docs folder
@@ -65,7 +67,9 @@ def build_demo(*, warm_up: bool = False) -> gr.Blocks:
         gr.Markdown(limits_markdown(state.limits), elem_id="limits")
         settings = settings_row(state)
         with gr.Tab("Image"):
-            image_tab(ImageHandlers(state), settings, gate)
+            image_tab(image_handlers, settings, gate)
+        with gr.Tab("Batch"):
+            batch_tab(image_handlers, settings, gate)
         with gr.Tab("Video"):
             video_tab(VideoHandlers(state), settings, gate)
         with gr.Tab("About"):

@@ -1,4 +1,4 @@
-"""Components the tabs share: the settings row, the mode and damage menus, the metrics table, path-only uploads."""
+"""Components the tabs share: the settings row, the mode, damage and format menus, the metrics table, uploads."""
 
 from __future__ import annotations
 
@@ -8,9 +8,20 @@ from typing import Any
 import gradio as gr
 
 from demo.compare import DAMAGE_CHOICES, METRIC_HEADERS
+from demo.output_format import FORMAT_CHOICES
 from demo.state import AppState
 
-__all__ = ["CPU_QUEUE", "Settings", "damage_menu", "metrics_table", "mode_radio", "settings_row", "upload_path_only"]
+__all__ = [
+    "CPU_QUEUE",
+    "OutputFormat",
+    "Settings",
+    "damage_menu",
+    "metrics_table",
+    "mode_radio",
+    "output_format_row",
+    "settings_row",
+    "upload_path_only",
+]
 
 _FACTOR_OFF = "choose 'free factor' to use it"
 # One worker pool for everything that runs the network: on 2 vCPU, parallel runs only slow each other down.
@@ -122,3 +133,34 @@ def upload_path_only(image: gr.Image) -> gr.Image:
 
     image.preprocess = preprocess  # type: ignore[method-assign]
     return image
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """The download's format and its quality (shown only for the lossy formats)."""
+
+    row: gr.Row
+    fmt: gr.Radio
+    quality: gr.Number
+
+    def inputs(self) -> list[Any]:
+        return [self.fmt, self.quality]
+
+
+def output_format_row(elem_prefix: str) -> OutputFormat:
+    """Format (PNG, JPEG, WebP) and quality; the quality box appears for JPEG and WebP only."""
+    with gr.Row() as row:
+        fmt = gr.Radio(FORMAT_CHOICES, value="png", label="Save as", elem_id=f"{elem_prefix}-format")
+        # A number box, not a slider: an out-of-range value gets the app's one-line message, not Gradio's traceback.
+        quality = gr.Number(
+            90, precision=0, label="Quality", info="1 to 100", visible=False, elem_id=f"{elem_prefix}-quality"
+        )
+    fmt.change(
+        lambda value: gr.Number(visible=value != "png"),
+        fmt,
+        quality,
+        queue=False,
+        api_visibility="private",
+        show_progress="hidden",
+    )
+    return OutputFormat(row, fmt, quality)

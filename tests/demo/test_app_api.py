@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import av
@@ -69,6 +70,55 @@ def test_upscale_image_keeps_alpha(client, tmp_path: Path) -> None:
     (_, sr), _, _ = client.predict(handle_file(path), api_name="/upscale_image")
     with Image.open(sr) as im:
         assert im.mode == "RGBA" and im.size == (48, 40)
+
+
+def test_an_image_over_the_limit_can_be_shrunk_first(client, tmp_path: Path) -> None:
+    big = tmp_path / "big.png"
+    Image.fromarray(np.full((1000, 1100, 3), 90, np.uint8)).save(big)
+    (_, sr), _, _ = client.predict(handle_file(big), "x2", 2.5, None, "auto", False, True, api_name="/upscale_image")
+    assert _size(sr) == (2 * 1048, 2 * 953)  # shrunk to 1048x953 (1 MP), then doubled
+
+
+@pytest.mark.parametrize(
+    ("fmt", "suffix", "pil_format"), [("png", ".png", "PNG"), ("jpeg", ".jpg", "JPEG"), ("webp", ".webp", "WEBP")]
+)
+def test_the_format_choice_writes_that_format(client, tmp_path: Path, fmt: str, suffix: str, pil_format: str) -> None:
+    (_, sr), download, _ = client.predict(
+        handle_file(_small_png(tmp_path)), "x2", 2.5, None, "auto", False, False, fmt, 80, api_name="/upscale_image"
+    )
+    assert Path(sr).suffix == ".png" and Path(download).suffix == suffix
+    with Image.open(download) as im:
+        assert im.format == pil_format and im.size == (80, 60)
+
+
+def test_format_refusals(client, tmp_path: Path) -> None:
+    rgba = tmp_path / "alpha.png"
+    Image.new("RGBA", (20, 16), (200, 0, 0, 100)).save(rgba)
+    with pytest.raises(AppError, match="JPEG cannot store transparency, and this image has some; choose PNG or WebP"):
+        client.predict(handle_file(rgba), "x2", 2.5, None, "auto", False, False, "jpeg", api_name="/upscale_image")
+    with pytest.raises(AppError, match="Quality must be a whole number from 1 to 100; got 101"):
+        client.predict(handle_file(rgba), "x2", 2.5, None, "auto", False, False, "webp", 101, api_name="/upscale_image")
+
+
+def test_batch_gives_a_zip_with_one_output_per_input(client, tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    images = [_small_png(first), _small_png(second, (24, 20)), EXAMPLE]
+    archive, summary = client.predict(
+        [handle_file(p) for p in images], "x2", 2.5, None, "auto", "webp", 85, api_name="/upscale_batch"
+    )
+    with zipfile.ZipFile(archive) as zf:  # two uploads named small.png: neither overwrites the other
+        assert sorted(zf.namelist()) == ["head_x2_vdsr.webp", "small-1_x2_vdsr.webp", "small_x2_vdsr.webp"]
+    assert summary.startswith("3 of 3 images upscaled at x2")
+    notes = tmp_path / "notes.png"
+    notes.write_text("not an image")
+    archive, summary = client.predict([handle_file(EXAMPLE), handle_file(notes)], api_name="/upscale_batch")
+    with zipfile.ZipFile(archive) as zf:
+        assert zf.namelist() == ["head_x2_vdsr.png"]
+    assert "- notes.png: **not upscaled**: This file is not an image" in summary
+    with pytest.raises(AppError, match="None of the images could be upscaled"):
+        client.predict([handle_file(notes)], api_name="/upscale_batch")
 
 
 def test_compare_image_table(client) -> None:
@@ -164,7 +214,7 @@ def test_bad_uploads_get_messages(client, server, tmp_path: Path, audio_only: Pa
         (text, "/upscale_image", "This file is not an image; PNG, JPEG, WebP, BMP and TIFF work"),
         (empty, "/compare_image", "The file is empty"),
         (truncated, "/compare_image", "truncated"),
-        (big, "/upscale_image", "over the limit"),
+        (big, "/upscale_image", "1100x1000 \\(1.1 MP\\) is over the 1 MP limit for images. Tick 'Shrink to fit first'"),
         (audio_only, "/upscale_video", "no video stream"),
         (audio_only, "/video_info", "no video stream"),
         (long_clip, "/upscale_video", r"11\.5 s from 0 s is too long: at 64x64, up to 10\.0 s fit"),
@@ -174,9 +224,9 @@ def test_bad_uploads_get_messages(client, server, tmp_path: Path, audio_only: Pa
             client.predict(handle_file(path), api_name=endpoint)
     with pytest.raises(AppError, match="Scale must be between 1.1 and 4; got 9."):
         client.predict(handle_file(EXAMPLE), "free", 9.0, api_name="/upscale_image")
-    with pytest.raises(AppError, match="over the limit|exceed"):
+    with pytest.raises(AppError, match="over the output limit of 4 MP; the largest scale that fits this image is x2.5"):
         client.predict(handle_file(_small_png(tmp_path, (800, 800))), "x4", api_name="/upscale_image")
-    with pytest.raises(AppError, match="exceed the limit of 0.5 megapixels"):  # x8 self-ensemble: own, lower limit
+    with pytest.raises(AppError, match="limit of 0.5 MP; the largest scale that fits this image is x2.5"):  # x8
         client.predict(handle_file(EXAMPLE), "x3", 2.5, None, "auto", True, api_name="/upscale_image")
     _assert_serving(client)
     log = server.log_text()
