@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
@@ -14,7 +15,8 @@ from tqdm import tqdm
 from vdsr.checkpoint import CheckpointError
 from vdsr.data import IMAGE_SUFFIXES, data_dir, load_set
 from vdsr.degrade import parse_spec
-from vdsr.engine import EngineUnavailableError
+from vdsr.engine import Engine, EngineUnavailableError, describe_engine
+from vdsr.ensemble import SelfEnsemble
 from vdsr.evaluate import PAPER_SET5, Lanczos, Method, evaluate, format_degradation_table, format_table
 from vdsr.folders import upscale_folder
 from vdsr.imageio import ImageReadError, read_image, write_image
@@ -70,11 +72,49 @@ def _tqdm_progress(bar: tqdm) -> Callable[[int, int], None]:
     return progress
 
 
+def _video_progress(bar: tqdm) -> Callable[[int, int], None]:
+    """Like :func:`_tqdm_progress`, but a resumed job's first count (segments an earlier run finished) is the
+    bar's starting point, so the rate and ETA come from this run's frames only."""
+    first = True
+
+    def progress(done: int, total: int) -> None:
+        nonlocal first
+        bar.total = total
+        if first:
+            first = False
+            bar.initial = bar.n = bar.last_print_n = done
+            bar.refresh()
+            return
+        bar.update(done - bar.n)
+
+    return progress
+
+
+def _model_identity(model: str | None, upscaler: Upscaler, ensemble: bool) -> dict[str, object]:
+    """What names the model in a video job's manifest: file name and SHA-256, backend and precision."""
+    from engines.onnx_cache import file_sha256
+
+    path = resolve_model(model)
+    engine = upscaler.refine.refine if isinstance(upscaler.refine, SelfEnsemble) else upscaler.refine
+    return {
+        "model": path.name,
+        "sha256": file_sha256(path),
+        "engine": describe_engine(engine) if isinstance(engine, Engine) else type(engine).__name__,
+        "ensemble": ensemble,
+    }
+
+
 def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
     from vdsr.video import extract_frames, probe_video, upscale_video  # PyAV: only a video input pays for it
 
     probe_video(src)  # fail on a bad file before loading any model
-    upscaler = _upscaler(args, "video")
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    model = args.model
+    if model is None:
+        model, reason = pick_model("video")
+        log.info("model %s: %s (--model chooses another)", model, reason)
+    upscaler = _load_upscaler(model, args.engine, tile=args.tile, ensemble=args.ensemble)
     if args.frames:
         indices = [int(i) for i in args.frames.split(",") if i.strip()]
         for path in extract_frames(src, indices, upscaler, args.scale, dst):
@@ -89,7 +129,12 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
             crf=args.crf,
             start=args.start,
             duration=args.duration,
-            progress=_tqdm_progress(bar),
+            progress=_video_progress(bar),
+            segment_seconds=args.segment,
+            restart=args.restart,
+            model_identity=_model_identity(model, upscaler, args.ensemble),
+            workers=args.workers,
+            make_upscaler=partial(_load_upscaler, model, args.engine, tile=args.tile, ensemble=args.ensemble),
         )
     log.info(
         "wrote %s: %d frames, %dx%d, %.1f frames/s",
@@ -183,6 +228,22 @@ def build_parser() -> argparse.ArgumentParser:
     vid.add_argument("--start", type=float, default=None, help="seconds to skip")
     vid.add_argument("--duration", type=float, default=None, help="seconds to process")
     vid.add_argument("--frames", default=None, help="e.g. 10,50: write these frames as bicubic|VDSR PNGs instead")
+    vid.add_argument(
+        "--segment",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="a longer video is upscaled in segments of this length, kept in OUTPUT.parts/ until joined, so an "
+        "interrupted run continues where it stopped when run again (default 5; 0: one pass)",
+    )
+    vid.add_argument("--restart", action="store_true", help="discard an unfinished job for OUTPUT and start again")
+    vid.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="upscale N segments at once, in N processes that each build the engine once (default 1)",
+    )
     up.set_defaults(run=_cmd_upscale)
 
     ev = sub.add_parser("evaluate", help="PSNR/SSIM on a benchmark set in the standard protocol")

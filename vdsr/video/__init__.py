@@ -11,7 +11,14 @@ Modules, one job each:
 - :mod:`~vdsr.video.encoder`: the H.264 stream, and a track end that players read as the source's duration.
 - :mod:`~vdsr.video.files`: outputs written whole (hidden temporary, renamed) with the normal file mode.
 - :mod:`~vdsr.video.transcode`: the decode -> upscale -> encode loop, audio interleaved.
-- :mod:`~vdsr.video.upscale`: :func:`upscale_video`, the whole run: checks, output size, temporary file.
+- :mod:`~vdsr.video.upscale`: :func:`upscale_video`, the whole run: checks, output size, one pass or a job.
+- :mod:`~vdsr.video.index`: every frame's exact timestamp, from the packets; a trim as a frame range.
+- :mod:`~vdsr.video.segments`: a frame range cut into segments of a few seconds.
+- :mod:`~vdsr.video.part`: one segment decoded, upscaled and encoded into a part file.
+- :mod:`~vdsr.video.job`: the job folder ``OUT.parts/`` and its manifest (what the parts were made from).
+- :mod:`~vdsr.video.runners`: segments encoded here or in worker processes.
+- :mod:`~vdsr.video.join`: parts joined without re-encoding, the audio copied once.
+- :mod:`~vdsr.video.segmented`: a resumable job from start to finish.
 - :mod:`~vdsr.video.frames`: single frames as arrays (:func:`read_frames`) or comparison PNGs.
 
 Importing this package does not import PyAV: the suffixes, limits and :class:`VideoError` are

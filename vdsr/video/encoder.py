@@ -13,10 +13,11 @@ from pathlib import Path
 import av
 import numpy as np
 
-from vdsr.video.colour import AVCOL_SPC_BY_NAME, AVCOL_UNSPECIFIED, to_yuv
+from vdsr.pipeline import Upscaler
+from vdsr.video.colour import AVCOL_SPC_BY_NAME, AVCOL_UNSPECIFIED, to_rgb, to_yuv
 from vdsr.video.probe import VideoInfo, time_base
 
-__all__ = ["OutputFile", "TrackEnd", "VideoEncoder"]
+__all__ = ["OutputFile", "TrackEnd", "VideoEncoder", "step_ticks", "upscale_frame"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,14 @@ class VideoEncoder:
             self.track.mux(packet)
         if self.last_pts is not None:
             self.track.close(self.last_pts + step_ticks(frame_step, self.tb))
+
+
+def upscale_frame(
+    frame: av.VideoFrame, info: VideoInfo, upscaler: Upscaler, scale: float, size: tuple[int, int]
+) -> np.ndarray:
+    """A decoded source frame upscaled to ``size`` (height, width) as RGB, read with the source's colour tags."""
+    rgb = to_rgb(frame, info.color_matrix, info.color_range == "full", info.width, info.height)
+    return upscaler.upscale(rgb, scale)[: size[0], : size[1]]
 
 
 def step_ticks(seconds: float, tb: Fraction) -> int:

@@ -17,13 +17,12 @@ import numpy as np
 
 from vdsr.pipeline import Upscaler
 from vdsr.video.audio import AudioTrack
-from vdsr.video.colour import to_rgb
-from vdsr.video.encoder import OutputFile, VideoEncoder
+from vdsr.video.encoder import OutputFile, VideoEncoder, upscale_frame
 from vdsr.video.errors import VideoError, first_line
 from vdsr.video.probe import VideoInfo, time_base
 from vdsr.video.request import Trim
 
-__all__ = ["OutputFile", "Transcoder"]
+__all__ = ["Transcoder"]
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +157,7 @@ class Transcoder:
         """Upscale one decoded frame and encode it with its timestamp carried over (shifted by a trim)."""
         if self.vout is None:
             raise RuntimeError("the video stream is opened by the first frame")
-        info, (out_h, out_w) = self.info, self.output.size
-        rgb = to_rgb(frame, info.color_matrix, info.color_range == "full", info.width, info.height)
-        sr = self.upscaler.upscale(rgb, self.scale)[:out_h, :out_w]
+        sr = upscale_frame(frame, self.info, self.upscaler, self.scale, self.output.size)
         pts = frame.pts - self.shift_pts if frame.pts is not None else round((t - self.shift) / self.tb)
         self.vout.encode(sr, pts)
         self.frames += 1

@@ -1,17 +1,21 @@
 """Video in, video out: decode with PyAV, upscale every frame, encode H.264 (yuv420p), keep the audio.
 
-Output is written to a hidden temporary file beside ``dst`` and renamed at the
-end, so an interrupted or failed run never leaves a file under ``dst``'s name.
+A clip of one segment (a few seconds) is transcoded in one pass. A longer one becomes a resumable
+job: segments encoded on their own into ``OUT.parts/`` (see :mod:`~vdsr.video.segmented`), then
+joined. Either way the output is written to a hidden temporary file beside ``dst`` and renamed at
+the end, so an interrupted or failed run never leaves a file under ``dst``'s name.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from vdsr.pipeline import Upscaler
 from vdsr.video.colour import HDR_TRANSFERS, size_rule
@@ -19,15 +23,26 @@ from vdsr.video.encoder import OutputFile
 from vdsr.video.errors import VideoError
 from vdsr.video.files import written_whole
 from vdsr.video.formats import MAX_OUTPUT_PIXELS
-from vdsr.video.probe import open_video, probe_video, video_stream
+from vdsr.video.index import index_frames
+from vdsr.video.job import discard_job, source_identity
+from vdsr.video.join import AudioWindow
+from vdsr.video.part import PartSettings
+from vdsr.video.probe import VideoInfo, open_video, probe_video, video_stream
 from vdsr.video.request import Trim, check_request
+from vdsr.video.runners import LocalRunner, ProcessRunner, SegmentRunner
+from vdsr.video.segmented import run_segmented
+from vdsr.video.segments import plan_segments
 from vdsr.video.transcode import Transcoder
 
-__all__ = ["ProgressFn", "VideoResult", "upscale_video"]
+__all__ = ["SEGMENT_SECONDS", "ProgressFn", "VideoResult", "upscale_video"]
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int], None]
+
+SEGMENT_SECONDS = 5.0
+"""Default segment length: an interruption loses at most this much work, and a segment's own costs
+(a seek, an encoder start, a join) stay a small share of it."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,9 @@ class VideoResult:
         seconds: wall-clock time of the whole run.
         audio: one line per audio stream, e.g. ``aac copied`` or ``vorbis -> aac``.
         color_matrix: matrix used for, and tagged on, the output (range is limited).
+        segments: segments the job was cut into (1: one pass, no job folder).
+        resumed: segments an earlier, interrupted run had finished.
+        resumed_frames: the frames in those segments (not upscaled by this run).
     """
 
     path: Path
@@ -54,11 +72,82 @@ class VideoResult:
     seconds: float
     audio: tuple[str, ...] = field(default_factory=tuple)
     color_matrix: str = "bt601"
+    segments: int = 1
+    resumed: int = 0
+    resumed_frames: int = 0
 
     @property
     def frames_per_second(self) -> float:
-        """Processing speed (frames per wall-clock second)."""
-        return self.frames / self.seconds if self.seconds > 0 else 0.0
+        """Processing speed: frames this run upscaled per wall-clock second."""
+        return (self.frames - self.resumed_frames) / self.seconds if self.seconds > 0 else 0.0
+
+
+def _runner(upscaler: Upscaler, workers: int, make_upscaler: Callable[[], Upscaler] | None) -> SegmentRunner:
+    if workers < 1:
+        raise VideoError(f"workers must be >= 1, got {workers}")
+    if workers == 1:
+        return LocalRunner(upscaler)
+    if make_upscaler is None:
+        raise ValueError("more than one worker needs make_upscaler, to build the upscaler in each process")
+    return ProcessRunner(make_upscaler, workers)
+
+
+def _describe(upscaler: Upscaler) -> dict[str, Any]:
+    """What the upscaler itself says about the model: its refine callable's type, halo and tile."""
+    refine = upscaler.refine
+    kind = "bicubic" if refine is None else f"{type(refine).__module__}.{type(refine).__qualname__}"
+    return {"upscaler": kind, "halo": upscaler.halo, "tile": upscaler.limits.tile}
+
+
+def _settings(output: OutputFile, scale: float, trim: Trim, segment_frames: int) -> dict[str, Any]:
+    # segment_frames is the planned length; boundaries moved to keyframes are compared separately
+    """Every setting that changes a part's pixels or stream, or which frames it holds."""
+    return {
+        "scale": scale,
+        "size": list(output.size),
+        "matrix": output.matrix,
+        "codec": "libx264 yuv420p",
+        "crf": output.crf,
+        "preset": output.preset,
+        "container": output.fmt,
+        "start": trim.start,
+        "duration": trim.duration,
+        "max_frames": trim.max_frames,
+        "segment_frames": segment_frames,
+    }
+
+
+def _audio_window(trim: Trim, first: float, end: float) -> AudioWindow:
+    """The one-pass loop's audio rules: a start shifts the audio with the video; any trim ends it with the video."""
+    return AudioWindow(
+        seek_to=trim.start,
+        keep_from=first if trim.start is not None else -math.inf,
+        until=end if trim.active else math.inf,
+        shift=first if trim.start is not None else 0.0,
+    )
+
+
+def _one_pass(
+    src: Path,
+    output: OutputFile,
+    info: VideoInfo,
+    upscaler: Upscaler,
+    scale: float,
+    trim: Trim,
+    total: int,
+    progress: ProgressFn | None,
+) -> tuple[int, float, tuple[str, ...]]:
+    """Decode, upscale and encode in one go into a hidden file, renamed to ``output.path`` when complete."""
+
+    def report(done: int) -> None:
+        if progress is not None:
+            progress(done, max(total, done))
+
+    with written_whole(output.path) as hidden, open_video(src) as container:
+        vin = video_stream(src, container)
+        vin.thread_type = "AUTO"
+        transcoder = Transcoder(container, vin, info, upscaler, scale, replace(output, path=hidden), trim, report)
+        return transcoder.run()
 
 
 def _even_size(height: int, width: int) -> tuple[int, int]:
@@ -78,6 +167,11 @@ def upscale_video(
     duration: float | None = None,
     max_frames: int | None = None,
     progress: ProgressFn | None = None,
+    segment_seconds: float | None = SEGMENT_SECONDS,
+    restart: bool = False,
+    model_identity: Mapping[str, Any] | None = None,
+    workers: int = 1,
+    make_upscaler: Callable[[], Upscaler] | None = None,
 ) -> VideoResult:
     """Upscale every frame of ``src`` and write H.264 (yuv420p) to ``dst`` with the audio copied.
 
@@ -91,33 +185,50 @@ def upscale_video(
         start: seconds to skip first (seeks to the keyframe before, then drops frames).
         duration: seconds of video to process from ``start``.
         max_frames: stop after this many frames.
-        progress: called as ``progress(done, total)`` after every frame; ``total``
-            is an estimate (from the container) that never drops below ``done``.
+        progress: called as ``progress(done, total)`` after every frame, for the whole job (segments
+            finished by an earlier run count as done); ``total`` never drops below ``done``.
+        segment_seconds: length of a segment; a video of more than 1.5 segments is upscaled as a
+            resumable job in ``OUT.parts/``. None or 0: always one pass.
+        restart: discard an unfinished job for ``dst`` instead of continuing it.
+        model_identity: what names the model and engine in the job's manifest (for example the
+            checkpoint's SHA-256 and the engine's backend and precision), so a job is never continued
+            with another model; added to the upscaler's own class, halo and tile.
+        workers: processes encoding segments at once; more than one needs ``make_upscaler``.
+        make_upscaler: builds the upscaler in each worker process (picklable, e.g. a
+            ``functools.partial`` of ``engines.load_upscaler``); gives the same frames as ``upscaler``.
 
     Returns:
         What was written (see :class:`VideoResult`).
 
     Raises:
-        VideoError: bad input or output (one-line message).
+        VideoError: bad input or output, or a job folder for ``dst`` that does not match this
+            request (one-line message).
         InputError: from the upscaler (bad scale for it, output too large).
         Anything the upscaler or a KeyboardInterrupt raises propagates; ``dst``
-        is then left untouched (no partial file under its name).
+        is then left untouched (no partial file under its name), and finished segments stay.
     """
     started = time.perf_counter()
     src, dst = Path(src), Path(dst)
     trim = Trim(start=start, duration=duration, max_frames=max_frames)
     fmt = check_request(src, dst, scale, crf, preset, trim)
+    runner = _runner(upscaler, workers, make_upscaler)
+    if segment_seconds is not None and not (math.isfinite(segment_seconds) and segment_seconds >= 0):
+        raise VideoError(f"segment length must be >= 0 seconds, got {segment_seconds}")
     info = probe_video(src)
     out_h, out_w = _even_size(*upscaler.check(info.height, info.width, scale))
     if out_h * out_w > MAX_OUTPUT_PIXELS:
         raise VideoError(f"{src}: output of {out_w}x{out_h} is over H.264's limit of 8192x4320; use a smaller scale")
     out_matrix = size_rule(out_w, out_h)
-    total = trim.expected_frames(info)
     if not dst.parent.is_dir():
         raise VideoError(f"{dst.parent}: output folder does not exist")
-
     if info.color_transfer in HDR_TRANSFERS:
         log.warning("%s is HDR (%s); frames are processed as 8-bit without tone mapping", src.name, info.color_transfer)
+    output = OutputFile(path=dst, fmt=fmt, size=(out_h, out_w), matrix=out_matrix, crf=crf, preset=preset)
+    index = index_frames(info) if segment_seconds else None
+    span = index.select(trim, info.fps) if index is not None else None
+    if span is not None and span.frames == 0:
+        raise VideoError(f"{src}: no frames in the requested range")
+    total = span.frames if span is not None else trim.expected_frames(info)
     log.info(
         "%s: %dx%d %s fps %s/%s -> %dx%d %s, %d frames",
         src.name,
@@ -131,17 +242,26 @@ def upscale_video(
         out_matrix,
         total,
     )
-
-    def report(done: int) -> None:
-        """Progress after each frame; ``total`` is an estimate, so it never drops below ``done``."""
-        if progress is not None:
-            progress(done, max(total, done))
-
-    with written_whole(dst) as tmp, open_video(src) as container:
-        output = OutputFile(path=tmp, fmt=fmt, size=(out_h, out_w), matrix=out_matrix, crf=crf, preset=preset)
-        vin = video_stream(src, container)
-        vin.thread_type = "AUTO"
-        frames, video_seconds, audio = Transcoder(container, vin, info, upscaler, scale, output, trim, report).run()
+    length = max(1, round((segment_seconds or 0) * float(info.fps)))
+    segments = plan_segments(index, span, length) if index is not None and span is not None and segment_seconds else []
+    if len(segments) > 1 and index is not None and span is not None:
+        identity = {
+            "source": source_identity(src),
+            "model": {**_describe(upscaler), **dict(model_identity or {})},
+            "settings": _settings(output, scale, trim, length),
+        }
+        settings = PartSettings(info, scale, output, span.shift_pts, 1 / float(info.fps), index.tb)
+        step = settings.frame_step
+        window = _audio_window(trim, index.seconds(span.first), index.seconds(span.stop - 1) + step)
+        outcome = run_segmented(
+            dst, fmt, settings, segments, identity, window, runner, restart=restart, progress=progress
+        )
+        frames, audio, resumed, resumed_frames = outcome.frames, outcome.audio, outcome.resumed, outcome.resumed_frames
+        video_seconds = index.seconds(span.stop - 1) + step - index.seconds(span.first)
+    else:
+        discard_job(dst, restart=restart)  # a job folder left for dst: refused, or removed on a restart
+        frames, video_seconds, audio = _one_pass(src, output, info, upscaler, scale, trim, total, progress)
+        resumed = resumed_frames = 0
     log.info("%s: %d frames in %.1f s", dst.name, frames, time.perf_counter() - started)
     return VideoResult(
         path=dst,
@@ -153,4 +273,7 @@ def upscale_video(
         seconds=time.perf_counter() - started,
         audio=audio,
         color_matrix=out_matrix,
+        segments=max(1, len(segments)),
+        resumed=resumed,
+        resumed_frames=resumed_frames,
     )

@@ -1,0 +1,30 @@
+"""Refine callables for the segment tests, importable by name so that a child process and this one
+build upscalers a job manifest calls the same (it records the refine callable's class)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from vdsr.pipeline import Upscaler
+
+
+class Passthrough:
+    """Returns the luma unchanged, after ``delay`` seconds; raises ``error`` on call ``fail_after + 1``."""
+
+    def __init__(self, delay: float = 0.0, fail_after: int | None = None, error: BaseException | None = None) -> None:
+        self.delay, self.fail_after, self.error, self.calls = delay, fail_after, error, 0
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise self.error or RuntimeError("refine failed")
+        if self.delay:
+            time.sleep(self.delay)
+        return y
+
+
+def passthrough(delay: float = 0.0, fail_after: int | None = None, error: BaseException | None = None) -> Upscaler:
+    """An upscaler whose network changes nothing (bicubic through the network path), one call per frame."""
+    return Upscaler(Passthrough(delay, fail_after, error), receptive_radius=2)

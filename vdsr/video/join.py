@@ -1,0 +1,135 @@
+"""Join the parts into the final container without re-encoding, with the source's audio copied once.
+
+Video packets get back the source's presentation times (each part counts from its own first frame;
+the join adds the part's start, shifted as the one-pass loop shifts it); only a decode time that
+would not increase across a part boundary is moved up by a tick. Audio is chosen, shifted and copied
+(or re-encoded where the container needs it) by the one-pass loop's rules, and both are fed to the
+muxer in time order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from vdsr.video.audio import AudioTrack
+from vdsr.video.encoder import TrackEnd
+from vdsr.video.errors import VideoError
+from vdsr.video.probe import open_video, time_base, video_stream
+
+__all__ = ["AudioWindow", "join_parts"]
+
+
+@dataclass(frozen=True)
+class AudioWindow:
+    """Which source audio goes with the video: packets from ``keep_from`` to ``until`` (source seconds),
+    moved ``shift`` seconds earlier; ``seek_to`` positions the source as the one-pass loop does."""
+
+    seek_to: float | None = None
+    keep_from: float = -math.inf
+    until: float = math.inf
+    shift: float = 0.0
+
+
+def join_parts(
+    parts: list[tuple[Path, Fraction]],
+    out_path: Path,
+    fmt: str,
+    src: Path,
+    audio: AudioWindow,
+    last_frame_lasts: Fraction,
+) -> tuple[str, ...]:
+    """Write the parts' video and ``src``'s audio into ``out_path`` (an ``fmt`` container).
+
+    Args:
+        parts: each part file with the output time (seconds) of its first frame, in order.
+        last_frame_lasts: seconds the last frame is shown; the track ends there.
+
+    Returns:
+        One label per audio stream, e.g. ``aac copied``.
+    """
+    options = {"movflags": "+faststart"} if fmt in {"mp4", "mov"} else {}
+    with av.open(str(parts[0][0])) as first, open_video(src) as source:
+        template = first.streams.video[0]
+        with av.open(str(out_path), mode="w", format=fmt, options=options) as out:
+            vout = out.add_stream_from_template(template)
+            vout.time_base = template.time_base
+            tracks = {s.index: AudioTrack(s, out) for s in source.streams.audio}
+            video_end = TrackEnd(out, vout)
+            last_pts: int | None = None
+            for _, packet in heapq.merge(
+                _video_packets(parts, template, vout), _audio_packets(source, audio), key=lambda item: item[0]
+            ):
+                if packet.stream is vout:
+                    video_end.mux(packet)
+                    if packet.pts is not None:
+                        last_pts = packet.pts if last_pts is None else max(last_pts, packet.pts)
+                    continue
+                track = tracks[packet.stream.index]
+                track.pending.append(packet)
+                track.flush(out, audio.until, audio.keep_from, audio.shift)
+            for track in tracks.values():
+                track.flush(out, audio.until, audio.keep_from, audio.shift)
+                track.close(out, audio.shift)
+            if last_pts is None:
+                raise VideoError(f"{parts[0][0]}: the parts hold no video")
+            video_end.close(last_pts + round(last_frame_lasts / time_base(template)))
+    return tuple(track.label for track in tracks.values())
+
+
+def _video_packets(
+    parts: list[tuple[Path, Fraction]], template: av.VideoStream, vout: av.VideoStream
+) -> Iterator[tuple[float, av.Packet]]:
+    """Every part's packets in order, as (decode time in seconds, packet) for ``vout``."""
+    headers = bytes(template.codec_context.extradata or b"")
+    tb = time_base(template)
+    last_dts: int | None = None
+    for part, start in parts:
+        offset = round(start / tb)
+        with av.open(str(part)) as container:
+            stream = container.streams.video[0]
+            if bytes(stream.codec_context.extradata or b"") != headers or stream.time_base != tb:
+                raise VideoError(f"{part}: encoded differently from the first part; rerun with --restart")
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue
+                if packet.pts is not None:
+                    packet.pts += offset
+                if packet.dts is not None:
+                    packet.dts += offset
+                    if last_dts is not None and packet.dts <= last_dts:
+                        packet.dts = last_dts + 1  # a new part's encoder starts its decode times early
+                    if packet.pts is not None and packet.dts > packet.pts:
+                        raise VideoError(f"{part}: its frames cannot follow the previous part's; rerun with --restart")
+                    last_dts = packet.dts
+                packet.stream = vout
+                yield float((packet.dts if packet.dts is not None else packet.pts or 0) * tb), packet
+
+
+def _audio_packets(source: av.container.InputContainer, window: AudioWindow) -> Iterator[tuple[float, av.Packet]]:
+    """The source's audio packets from the window's start until every stream has passed its end."""
+    streams = list(source.streams.audio)
+    if not streams:
+        return
+    if window.seek_to:
+        vin = video_stream(Path(source.name), source)
+        source.seek(int(window.seek_to / time_base(vin)) + (vin.start_time or 0), stream=vin, backward=True)
+    passed: set[int] = set()
+    seconds = -math.inf
+    for packet in source.demux(*streams):
+        if packet.size == 0:
+            continue
+        if packet.pts is not None:
+            seconds = float(packet.pts * time_base(packet.stream))
+            if seconds >= window.until:
+                passed.add(packet.stream.index)
+                if len(passed) == len(streams):
+                    return
+                continue
+        yield seconds - window.shift, packet

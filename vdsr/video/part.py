@@ -1,0 +1,95 @@
+"""One segment, decoded, upscaled and encoded on its own into a part file of the job folder.
+
+A part is an MP4 holding only the H.264 stream, its timestamps counted from the segment's first
+frame: MP4 keeps those exactly (an offset from zero would pass through the movie's millisecond
+clock), and the join adds the segment's start back. It is written to a hidden temporary and renamed
+when complete: a part under its own name is always whole, whatever stopped the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from vdsr.pipeline import Upscaler
+from vdsr.video.encoder import OutputFile, VideoEncoder, upscale_frame
+from vdsr.video.errors import VideoError
+from vdsr.video.files import written_whole
+from vdsr.video.probe import VideoInfo, decode_frames, open_video, video_stream
+from vdsr.video.segments import Segment
+
+__all__ = ["PART_FORMAT", "PartSettings", "encode_part"]
+
+PART_FORMAT = "mp4"
+
+
+@dataclass(frozen=True)
+class PartSettings:
+    """What every part of a job shares (plain data, so a worker process can receive it)."""
+
+    info: VideoInfo
+    scale: float
+    output: OutputFile  # size, matrix, crf and preset; the path is each part's own
+    shift_pts: int  # subtracted from every source timestamp in the output
+    frame_step: float  # seconds the last frame of the video lasts
+    source_tb: Fraction  # time base of the source's picture stream (and of every timestamp above)
+
+
+def encode_part(
+    settings: PartSettings,
+    segment: Segment,
+    path: Path,
+    upscaler: Upscaler,
+    report: Callable[[int], None] = lambda done: None,
+) -> int:
+    """Encode ``segment`` into ``path``; returns its frame count. ``report(done)`` follows each frame."""
+    info = settings.info
+    with written_whole(path) as hidden:
+        output = replace(settings.output, path=hidden, fmt=PART_FORMAT)
+        with av.open(str(hidden), mode="w", format=PART_FORMAT) as out:
+            encoder: VideoEncoder | None = None
+            frames = 0
+            for vin, frame, pts in _segment_frames(info.path, segment):
+                if encoder is None:
+                    encoder = VideoEncoder(out, vin, info, output, frame)
+                sr = upscale_frame(frame, info, upscaler, settings.scale, output.size)
+                encoder.encode(sr, pts - segment.start_pts)
+                frames += 1
+                report(frames)
+            if encoder is None:
+                raise VideoError(f"{info.path}: no frames from {segment.start_pts} on (segment {segment.number})")
+            encoder.close(settings.frame_step)
+    return frames
+
+
+def _segment_frames(src: Path, segment: Segment) -> Iterator[tuple[av.VideoStream, av.VideoFrame, int]]:
+    """The segment's frames in order: seek to the keyframe before its start, drop frames before it.
+
+    A seek that lands past the start (a container whose index is coarse) is retried from the
+    beginning of the file, so no frame is ever missed.
+    """
+    for seek in (True, False):
+        with open_video(src) as container:
+            vin = video_stream(src, container)
+            vin.thread_type = "AUTO"
+            if seek:
+                container.seek(segment.start_pts, stream=vin, backward=True)
+            started = False
+            for frame in decode_frames(src, container, vin):
+                pts = frame.pts
+                if pts is None:
+                    raise VideoError(f"{src}: a frame without a timestamp in segment {segment.number}")
+                if pts < segment.start_pts:
+                    continue
+                if not started and pts > segment.start_pts and seek:
+                    break  # the seek overshot: decode from the start instead
+                if segment.end_pts is not None and pts >= segment.end_pts:
+                    return
+                started = True
+                yield vin, frame, pts
+            if started or not seek:
+                return
