@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 
 from demo.image_handlers import ImageHandlers
-from demo.pixel_view import pixel_view
+from demo.pixel_view import pixel_slider
 from demo.queue_gate import QueueGate
 from demo.widgets import (
     CPU_QUEUE,
@@ -75,17 +75,15 @@ def image_tab(handlers: ImageHandlers, settings: Settings, gate: QueueGate) -> N
             )
         with gr.Column(scale=2):
             with gr.Column(visible=True) as upscale_box:
-                slider = pixel_view(
-                    gr.ImageSlider(label="Bicubic | VDSR", format="png", type="filepath", elem_id="upscale-slider")
-                )
+                slider = pixel_slider("Bicubic | VDSR", "upscale-slider")
                 download = gr.File(label="Download", interactive=False, elem_id="upscale-download")
                 info = gr.Markdown(elem_id="upscale-info")
             with gr.Column(visible=False) as compare_box:
                 caption = gr.Markdown(elem_id="compare-caption")
                 table = metrics_table(visible=True, elem_id="compare-table")
                 compare_info = gr.Markdown(elem_id="compare-info")
-                gt_slider = pixel_view(gr.ImageSlider(label="Ground truth | VDSR", format="png", type="filepath"))
-                bicubic_slider = pixel_view(gr.ImageSlider(label="Bicubic | VDSR", format="png", type="filepath"))
+                gt_slider = pixel_slider("Ground truth | VDSR")
+                bicubic_slider = pixel_slider("Bicubic | VDSR")
 
     def show(mode_value: str) -> tuple[Any, ...]:
         compare = mode_value == "compare"

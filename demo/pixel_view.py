@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-__all__ = ["PIXEL_VIEW_CSS", "pixel_view"]
+__all__ = ["PIXEL_VIEW_CSS", "pixel_slider"]
 
 _CLASS = "pixel-view"
 PIXEL_VIEW_CSS = f".{_CLASS} img.pixels {{ image-rendering: pixelated; }}"
@@ -30,9 +30,8 @@ _MARK_ENLARGED = f"""() => {{
 }}"""
 
 
-def pixel_view(slider: gr.ImageSlider) -> gr.ImageSlider:
-    """Mark ``slider`` so that results it shows at 1:1 or larger are drawn as pixels."""
-    classes = slider.elem_classes or []
-    slider.elem_classes = [*([classes] if isinstance(classes, str) else classes), _CLASS]
+def pixel_slider(label: str, elem_id: str | None = None) -> gr.ImageSlider:
+    """A before/after slider of PNG files whose results, shown at 1:1 or larger, are drawn as pixels."""
+    slider = gr.ImageSlider(label=label, format="png", type="filepath", elem_id=elem_id, elem_classes=[_CLASS])
     slider.change(None, js=_MARK_ENLARGED, queue=False, api_visibility="private", show_progress="hidden")
     return slider

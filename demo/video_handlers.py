@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,13 +19,16 @@ from demo.compare import METRIC_HEADERS, compare, damage_kind, damage_label
 from demo.errors import request_error, user_error
 from demo.inputs import describe_video, file_stem, parse_scale, probe_upload, read_frame, scale_tag, uploaded_video
 from demo.state import AppState
+from demo.video_job import VideoJob
 from demo.video_plan import VideoPlan
 from vdsr.imageio import write_image
 from vdsr.pipeline import InputError, Upscaler
-from vdsr.video import VideoError
+from vdsr.video import VideoError, VideoResult
 from vdsr.video import upscale_video as video_upscale
 
 __all__ = ["VideoHandlers"]
+
+_FRAME_EVERY_S = 2.0  # how often a running job shows its latest frame
 
 
 @dataclass(frozen=True)
@@ -139,8 +143,11 @@ class VideoHandlers:
         start: float = 0.0,
         duration: float | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker through this default
-    ) -> tuple[str, str]:
+    ) -> Iterator[tuple[Any, str, Any]]:
         """Upscale a clip, or the part from ``start`` for ``duration`` seconds; H.264 out, audio copied, timing kept.
+
+        While it runs, the latest upscaled frame is shown every few seconds; stopping the request stops
+        the job at the next frame, and no output is left behind.
 
         Args:
             video: the clip (MP4, MOV, MKV, WebM, ...).
@@ -150,28 +157,37 @@ class VideoHandlers:
                 limits (``/video_plan`` says how long a part fits).
 
         Returns:
-            (path of the upscaled MP4, a summary: frames, size, time, and which model ran and why).
+            (path of the upscaled MP4, a summary: frames, size, time, and which model ran and why,
+            the latest frame while running (None at the end)).
         """
         path, value, plan = self._plan(video, start, duration, scale, factor)
         plan.check(self.state.limits)
         run = self.state.run(self.state.models.pick(model, "video"), engine)
         progress(0.0, desc="Starting")
-
-        def report(done: int, total: int) -> None:
-            progress((done, total), desc="Upscaling frames", unit="frames")
-
         whole = plan.start == 0 and plan.duration >= plan.info.duration
-        dst = self.state.work.request_folder() / f"{file_stem(path, 'video')}_{scale_tag(value)}.mp4"
+        out = self.state.work.request_folder()
+        dst = out / f"{file_stem(path, 'video')}_{scale_tag(value)}.mp4"
+
+        def work(upscaler: Upscaler, report: Callable[[int, int], None]) -> VideoResult:
+            trim = {} if whole else {"start": plan.start, "duration": plan.duration}
+            return video_upscale(path, dst, upscaler, value, progress=report, **trim)
+
+        job = VideoJob.start(work, run.upscaler)
+        shown = 0
         try:
-            result = video_upscale(
-                path,
-                dst,
-                run.upscaler,
-                value,
-                start=None if whole else plan.start,
-                duration=None if whole else plan.duration,
-                progress=report,
-            )
+            while job.running(timeout=_FRAME_EVERY_S):
+                if job.total:
+                    progress((job.done, job.total), desc="Upscaling frames", unit="frames")
+                latest, frame = job.tap.latest, gr.skip()
+                if latest is not None and job.tap.frames != shown:
+                    shown = job.tap.frames
+                    frame = str(write_image(out / f"latest_{shown:06d}.jpg", latest, quality=85))
+                # Yield at every poll, new frame or not: a cancelled request can close the generator only here.
+                yield gr.skip(), f"{job.done} of {job.total} frames done.", frame
+        finally:
+            job.stop()  # a no-op once finished; when the request is cancelled, ends the job at the next frame
+        try:
+            result = job.result()
         except (VideoError, InputError) as exc:
             raise request_error("Cannot upscale this video", exc, path, dst) from None
         pixels = result.frames * result.width * result.height
@@ -181,4 +197,4 @@ class VideoHandlers:
             f"{result.frames} frames at {result.width}x{result.height}, {float(result.fps):.3g} fps, {audio}; "
             f"{result.seconds:.1f} s ({result.frames_per_second:.2f} frames/s).\n\n{run.describe()}"
         )
-        return str(result.path), summary
+        yield str(result.path), summary, None

@@ -8,9 +8,11 @@ fits, how long it should take) runs no network, so it is answered outside the qu
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 
-from demo.pixel_view import pixel_view
+from demo.pixel_view import pixel_slider
 from demo.queue_gate import QueueGate
 from demo.video_handlers import VideoHandlers
 from demo.widgets import CPU_QUEUE, Settings, damage_menu, metrics_table, mode_radio
@@ -20,6 +22,11 @@ __all__ = ["video_tab"]
 # Runs in the browser on a settings change: bump the refresh counter only when a video is loaded.
 _BUMP_IF_VIDEO = "(video, count) => (video ? (count || 0) + 1 : count)"
 _QUIET = {"queue": False, "show_progress": "hidden"}
+_PREVIEW_LABEL = {
+    "upscale": "Frame: bicubic | VDSR",
+    "compare": "Frame as ground truth, downscaled then restored: bicubic | VDSR",
+}
+_COMPARE_NOTE = "Compare mode scores single frames. Choose *Upscale* to upscale the video."
 
 
 def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> None:
@@ -41,12 +48,16 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
                     elem_id="video-duration",
                 )
             plan = gr.Markdown(elem_id="video-plan")
-            run_btn = gr.Button("Upscale video", variant="primary", elem_id="video-button")
+            with gr.Row() as run_row:
+                run_btn = gr.Button("Upscale video", variant="primary", elem_id="video-button")
+                stop_btn = gr.Button("Stop", variant="stop", elem_id="video-stop")
+            compare_note = gr.Markdown(_COMPARE_NOTE, visible=False, elem_id="video-compare-note")
             refresh = gr.Number(0, visible="hidden", elem_id="video-refresh")
         with gr.Column(scale=2):
-            preview = pixel_view(gr.ImageSlider(label="Frame: bicubic | VDSR", format="png", type="filepath"))
+            preview = pixel_slider(_PREVIEW_LABEL["upscale"], "video-preview")
             table = metrics_table(visible=False, elem_id="frame-table")
             preview_info = gr.Markdown(elem_id="frame-info")
+            latest = gr.Image(label="Latest upscaled frame", interactive=False, elem_id="video-latest")
             result = gr.Video(label="Upscaled video (H.264)", interactive=False, elem_id="video-result")
             summary = gr.Markdown(elem_id="video-summary")
 
@@ -90,13 +101,18 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         trigger_mode="always_last",
         **_QUIET,
     )
-    mode.change(
-        lambda m: (gr.Dataframe(visible=m == "compare"), gr.Dropdown(visible=m == "compare")),
-        mode,
-        [table, damage],
-        api_visibility="private",
-        **_QUIET,
-    )
+
+    def show(mode_value: str) -> tuple[Any, ...]:
+        compare = mode_value == "compare"
+        return (
+            gr.Dataframe(visible=compare),
+            gr.Dropdown(visible=compare),
+            gr.ImageSlider(label=_PREVIEW_LABEL["compare" if compare else "upscale"]),
+            gr.Row(visible=not compare),
+            gr.Markdown(visible=compare),
+        )
+
+    mode.change(show, mode, [table, damage, preview, run_row, compare_note], api_visibility="private", **_QUIET)
     gr.on(
         [
             mode.change,
@@ -125,12 +141,15 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         show_progress_on=preview_info,
         validator=gate.validator(len(preview_inputs)),
     ).success(handlers.video_plan, plan_inputs, plan, api_visibility="private", **_QUIET)
-    run_btn.click(
+    job = run_btn.click(
         handlers.upscale_video,
         [video, *settings.inputs(), start, duration],
-        [result, summary],
+        [result, summary, latest],
         api_name="upscale_video",
         concurrency_id=CPU_QUEUE,
         show_progress_on=summary,
         validator=gate.validator(1 + len(settings.inputs()) + 2),
+    )
+    stop_btn.click(
+        lambda: "Stopped; no video was written.", None, summary, cancels=[job], api_visibility="private", **_QUIET
     )

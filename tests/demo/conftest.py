@@ -36,6 +36,7 @@ class Server:
     url: str
     log: Path
     process: subprocess.Popen[bytes]
+    queue_size: int = QUEUE_SIZE
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -176,6 +177,12 @@ def clip(media: Path) -> Path:
 def long_clip(media: Path) -> Path:
     """32x32, 46 frames at 4 fps: 11.5 s, over the app's 10 s limit."""
     return write_clip(media / "long.mp4", width=32, height=32, frames=46, fps=4, audio=False)
+
+
+@pytest.fixture(scope="session")
+def slow_clip(media: Path) -> Path:
+    """160x120, 48 frames at 12 fps, no audio: at x4, a job long enough to show a frame and be stopped."""
+    return write_clip(media / "slow.mp4", width=160, height=120, frames=48, fps=12, audio=False)
 
 
 @pytest.fixture(scope="session")

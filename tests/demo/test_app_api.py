@@ -176,7 +176,8 @@ def test_video_info_and_preview(client, clip: Path) -> None:
 
 
 def test_upscale_video_keeps_audio(client, clip: Path) -> None:
-    video, summary = client.predict(handle_file(clip), api_name="/upscale_video")
+    video, summary, latest = client.predict(handle_file(clip), api_name="/upscale_video")
+    assert latest is None  # the latest-frame preview is cleared when the video is ready
     path = video["video"] if isinstance(video, dict) else video
     with av.open(path) as container:
         assert container.streams.video[0].codec_context.width == 96
@@ -189,7 +190,7 @@ def test_upscale_video_keeps_audio(client, clip: Path) -> None:
 def test_upscale_a_part_of_a_long_video(client, long_clip: Path) -> None:
     _, _, _, duration = client.predict(handle_file(long_clip), api_name="/video_info")
     assert duration == 10.0  # the longest part that fits, proposed at upload
-    video, summary = client.predict(
+    video, summary, _ = client.predict(
         handle_file(long_clip), "x2", 2.5, None, "auto", 2.0, 1.5, api_name="/upscale_video"
     )
     path = video["video"] if isinstance(video, dict) else video

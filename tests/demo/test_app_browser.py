@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,13 +148,19 @@ def test_bad_uploads_are_named_at_upload_and_the_result_survives(page, tmp_path:
     assert "Error" not in page.locator("#upscale-slider").inner_text()
 
 
-def test_a_full_queue_is_said_once_and_the_result_survives(page, client, tmp_path: Path) -> None:
+def test_a_full_queue_is_said_once_and_the_result_survives(page, client, server, tmp_path: Path) -> None:
     before = _upscale_example(page)
     big = tmp_path / "big.png"
     Image.fromarray((np.random.default_rng(0).random((900, 1000, 3)) * 255).astype(np.uint8)).save(big)
     jobs = [client.submit(handle_file(big), "x2", api_name="/upscale_image") for _ in range(8)]
     try:
-        page.wait_for_timeout(1000)
+        deadline = time.monotonic() + 30
+        while (
+            httpx.get(server.url + "/gradio_api/queue/status", timeout=5).json().get("queue_size", 0)
+            < server.queue_size
+        ):
+            assert time.monotonic() < deadline, "the queue never filled"
+            time.sleep(0.05)
         page.locator("#upscale-button").click()
         message = page.get_by_text("The queue is full: ")
         message.first.wait_for(timeout=30_000)
@@ -180,6 +187,32 @@ def test_video_estimate_and_start_duration(page, clip: Path) -> None:
     plan.get_by_text("To upscale: 0.5 to 0.8 s, 3 frames to 96x64.").wait_for(timeout=30_000)
     page.locator("#video-button").click()
     page.locator("#video-summary").get_by_text("3 frames at 96x64").wait_for(timeout=60_000)
+
+
+def test_a_video_job_shows_frames_and_can_be_stopped(page, slow_clip: Path) -> None:
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#scale").get_by_text("x4", exact=True).click()
+    page.locator("#video-input input[type=file]").set_input_files(str(slow_clip), timeout=30_000)
+    page.locator("#video-plan").get_by_text("Estimated time").wait_for(timeout=60_000)
+    page.locator("#video-button").click()
+    page.locator("#video-latest img").wait_for(state="visible", timeout=60_000)  # a picture while it runs
+    assert " frames done." in page.locator("#video-summary").inner_text()
+    page.locator("#video-stop").click()
+    page.locator("#video-summary").get_by_text("Stopped; no video was written.").wait_for(timeout=30_000)
+    page.wait_for_timeout(3000)
+    assert page.locator("#video-result video").count() == 0
+
+
+def test_video_compare_mode_says_what_it_does(page) -> None:
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video-mode").get_by_text("Compare with ground truth").click()
+    page.locator("#video-compare-note").get_by_text("Compare mode scores single frames.").wait_for(timeout=10_000)
+    assert not page.locator("#video-button").is_visible()
+    page.locator("#video-preview").get_by_text("Frame as ground truth, downscaled then restored").wait_for(
+        timeout=10_000
+    )
+    page.locator("#video-mode").get_by_text("Upscale", exact=True).click()
+    page.locator("#video-button").wait_for(state="visible", timeout=10_000)
 
 
 def test_about_tab_has_no_broken_link(page, server) -> None:
