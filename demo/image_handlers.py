@@ -139,8 +139,17 @@ class ImageHandlers:
     ) -> tuple[str, str]:
         """Upscale several images and return one zip with a result per image.
 
-        Arguments as for :meth:`upscale_image`; ``images`` is a list of image files. A file that cannot be
-        upscaled is left out of the zip and named, with the reason, in the summary; the others still run.
+        A file that cannot be upscaled is left out of the zip and named, with the reason, in the summary;
+        the others still run.
+
+        Args:
+            images: the image files (PNG, JPEG, WebP, BMP or TIFF), up to the batch limit.
+            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
+            factor: the free scale factor, 1.1 to 4.
+            model: ``auto`` (picked per image: the real-world model for JPEG and lossy WebP) or a model name.
+            engine: ``auto`` or a backend that runs here.
+            output_format: the results' format, ``png`` (lossless), ``jpeg`` or ``webp``.
+            quality: JPEG/WebP quality, 1 to 100.
 
         Returns:
             (the zip's path, a Markdown summary: one line per image with its result or the reason it failed).
@@ -189,8 +198,16 @@ class ImageHandlers:
         """Take the image as ground truth: downscale it, optionally damage it, restore it by bicubic and VDSR,
         and score both.
 
-        Arguments as for :meth:`upscale_image`, and ``damage``: ``clean``, ``jpeg:90/70/50/30`` or
-        ``h264:18/23/28/33``, applied to the downscaled copy before restoring it.
+        Args:
+            image: path of the ground-truth image (PNG, JPEG, WebP, BMP or TIFF).
+            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
+            factor: the free scale factor, 1.1 to 4.
+            model: ``auto`` (picked for the damaged input) or a model name.
+            engine: ``auto`` or a backend that runs here.
+            ensemble: average the network over the 8 flips/rotations (sharper, 8x the time).
+            damage: ``clean``, ``jpeg:90``, ``jpeg:70``, ``jpeg:50``, ``jpeg:30``, ``h264:18``, ``h264:23``,
+                ``h264:28`` or ``h264:33``, applied to the downscaled copy before restoring it.
+            shrink: downscale an image over the upload limit to fit it first, instead of refusing it.
 
         Returns:
             (table of PSNR/SSIM for bicubic, VDSR and the gain; what the table was computed for (scale, sizes,

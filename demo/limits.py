@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 from demo.errors import SetupError
 from vdsr.pipeline import UpscaleLimits
@@ -43,7 +44,7 @@ class AppLimits:
         Raises:
             SetupError: a variable is not a number.
         """
-        values: dict[str, int | float] = {}
+        values: dict[str, Any] = {}
         for field in fields(cls):
             name = ENV_PREFIX + field.name.upper()
             raw = environ.get(name)

@@ -170,7 +170,7 @@ class ModelCatalog:
 
     def table(self) -> list[list[Any]]:
         """One row per offered model (see :data:`MODELS_TABLE_HEADERS`): the PSNR is what its checkpoint records."""
-        rows = []
+        rows: list[list[Any]] = []
         for name, path in self.paths.items():
             try:
                 info = read_checkpoint_info(path)

@@ -8,6 +8,7 @@ module does nothing; :func:`build_demo` reads the configuration and makes the ap
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import gradio as gr
@@ -41,8 +42,9 @@ _THEME = gr.themes.Default(
 
 
 def launch_options() -> dict[str, Any]:
-    """Keyword arguments for ``demo.launch()``: the theme and the page's CSS (Gradio takes them at launch)."""
-    return {"theme": _THEME, "css": PIXEL_VIEW_CSS}
+    """Keyword arguments for ``demo.launch()``: the theme and the page's CSS (Gradio takes them at launch), and
+    the MCP server where ``gradio[mcp]`` is installed, so an AI assistant can call the public endpoints as tools."""
+    return {"theme": _THEME, "css": PIXEL_VIEW_CSS, "mcp_server": importlib.util.find_spec("mcp") is not None}
 
 
 def build_demo(*, warm_up: bool = False) -> gr.Blocks:

@@ -54,6 +54,11 @@ class VideoHandlers:
     def video_info(self, video: str | None, scale: str = "x2", factor: float = 2.5) -> tuple[Any, str, float, float]:
         """Describe an uploaded video, size the frame slider to it, and propose the longest part that fits.
 
+        Args:
+            video: the clip (MP4, MOV, MKV, WebM, ...).
+            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used), for the part that fits.
+            factor: the free scale factor, 1.1 to 4.
+
         Returns:
             (an update for the frame slider: maximum = last frame index, value 0; a one-line description;
             the proposed start, 0 s; the proposed duration in seconds: the longest that fits at this scale).
@@ -75,6 +80,15 @@ class VideoHandlers:
         engine: str = "auto",
     ) -> str:
         """The part of the clip to upscale, whether it fits, and the estimated time (no network is run).
+
+        Args:
+            video: the clip (MP4, MOV, MKV, WebM, ...).
+            start: seconds to skip first.
+            duration: seconds to upscale from ``start``; empty for the rest of the clip.
+            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
+            factor: the free scale factor, 1.1 to 4.
+            model: ``auto`` (the real-world model: video is always compressed) or a model name.
+            engine: ``auto`` or a backend that runs here; the estimate is for this pair once it has run here.
 
         Returns:
             one line of Markdown; empty when no video is loaded.
@@ -101,6 +115,16 @@ class VideoHandlers:
         In ``upscale`` mode the frame itself is upscaled (and timed, for the video's time estimate);
         in ``compare`` mode it is taken as ground truth (downscaled, damaged by ``damage``, then
         restored) and PSNR/SSIM are measured.
+
+        Args:
+            video: the clip (MP4, MOV, MKV, WebM, ...).
+            frame: index of the frame, from 0.
+            mode: ``upscale`` or ``compare``.
+            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
+            factor: the free scale factor, 1.1 to 4.
+            model: ``auto`` or a model name.
+            engine: ``auto`` or a backend that runs here.
+            damage: in compare mode, ``clean``, ``jpeg:90/70/50/30`` or ``h264:18/23/28/33``.
 
         Returns:
             ((bicubic PNG, VDSR PNG) for the slider, the metrics table (no rows in upscale mode),
@@ -151,7 +175,10 @@ class VideoHandlers:
 
         Args:
             video: the clip (MP4, MOV, MKV, WebM, ...).
-            scale, factor, model, engine: as for the image endpoints (``auto`` picks the real-world model).
+            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
+            factor: the free scale factor, 1.1 to 4.
+            model: ``auto`` (the real-world model: video is always compressed) or a model name.
+            engine: ``auto`` or a backend that runs here.
             start: seconds to skip first.
             duration: seconds to upscale from ``start``; empty for the rest of the clip. The part must fit the
                 limits (``/video_plan`` says how long a part fits).
@@ -169,8 +196,8 @@ class VideoHandlers:
         dst = out / f"{file_stem(path, 'video')}_{scale_tag(value)}.mp4"
 
         def work(upscaler: Upscaler, report: Callable[[int, int], None]) -> VideoResult:
-            trim = {} if whole else {"start": plan.start, "duration": plan.duration}
-            return video_upscale(path, dst, upscaler, value, progress=report, **trim)
+            start, duration = (None, None) if whole else (plan.start, plan.duration)
+            return video_upscale(path, dst, upscaler, value, start=start, duration=duration, progress=report)
 
         job = VideoJob.start(work, run.upscaler)
         shown = 0

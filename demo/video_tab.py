@@ -21,7 +21,6 @@ __all__ = ["video_tab"]
 
 # Runs in the browser on a settings change: bump the refresh counter only when a video is loaded.
 _BUMP_IF_VIDEO = "(video, count) => (video ? (count || 0) + 1 : count)"
-_QUIET = {"queue": False, "show_progress": "hidden"}
 _PREVIEW_LABEL = {
     "upscale": "Frame: bicubic | VDSR",
     "compare": "Frame as ground truth, downscaled then restored: bicubic | VDSR",
@@ -70,9 +69,12 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         [frame, about, start, duration],
         api_name="video_info",
         show_progress_on=about,
-        **_QUIET,
+        queue=False,
+        show_progress="hidden",
     )
-    info.success(handlers.video_plan, plan_inputs, plan, api_name="video_plan", **_QUIET).success(
+    info.success(
+        handlers.video_plan, plan_inputs, plan, api_name="video_plan", queue=False, show_progress="hidden"
+    ).success(
         handlers.preview_frame,
         preview_inputs,
         preview_outputs,
@@ -81,7 +83,7 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         concurrency_id=CPU_QUEUE,
         show_progress_on=preview_info,
         validator=gate.validator(len(preview_inputs)),
-    ).success(handlers.video_plan, plan_inputs, plan, api_visibility="private", **_QUIET)
+    ).success(handlers.video_plan, plan_inputs, plan, api_visibility="private", queue=False, show_progress="hidden")
     frame.release(
         handlers.preview_frame,
         preview_inputs,
@@ -99,7 +101,8 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         plan,
         api_visibility="private",
         trigger_mode="always_last",
-        **_QUIET,
+        queue=False,
+        show_progress="hidden",
     )
 
     def show(mode_value: str) -> tuple[Any, ...]:
@@ -112,7 +115,14 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
             gr.Markdown(visible=compare),
         )
 
-    mode.change(show, mode, [table, damage, preview, run_row, compare_note], api_visibility="private", **_QUIET)
+    mode.change(
+        show,
+        mode,
+        [table, damage, preview, run_row, compare_note],
+        api_visibility="private",
+        queue=False,
+        show_progress="hidden",
+    )
     gr.on(
         [
             mode.change,
@@ -128,7 +138,8 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         refresh,
         js=_BUMP_IF_VIDEO,
         api_visibility="private",
-        **_QUIET,
+        queue=False,
+        show_progress="hidden",
     )
     refresh.change(
         handlers.preview_frame,
@@ -140,7 +151,7 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         trigger_mode="always_last",
         show_progress_on=preview_info,
         validator=gate.validator(len(preview_inputs)),
-    ).success(handlers.video_plan, plan_inputs, plan, api_visibility="private", **_QUIET)
+    ).success(handlers.video_plan, plan_inputs, plan, api_visibility="private", queue=False, show_progress="hidden")
     job = run_btn.click(
         handlers.upscale_video,
         [video, *settings.inputs(), start, duration],
@@ -151,5 +162,11 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         validator=gate.validator(1 + len(settings.inputs()) + 2),
     )
     stop_btn.click(
-        lambda: "Stopped; no video was written.", None, summary, cancels=[job], api_visibility="private", **_QUIET
+        lambda: "Stopped; no video was written.",
+        None,
+        summary,
+        cancels=[job],
+        api_visibility="private",
+        queue=False,
+        show_progress="hidden",
     )

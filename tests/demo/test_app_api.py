@@ -244,6 +244,17 @@ def test_engine_menu_offers_only_what_runs_here(server, app_checkpoint: Path) ->
         assert "tensorrt (" in engine["info"] and "pip install" not in engine["info"]
 
 
+def test_mcp_schema_lists_the_upscaler(server) -> None:
+    pytest.importorskip("mcp", reason="gradio[mcp] not installed (requirements.txt installs it): no MCP server")
+    tools = {tool["name"]: tool for tool in httpx.get(server.url + "/gradio_api/mcp/schema", timeout=30).json()}
+    assert {"upscale_image", "compare_image", "upscale_batch", "upscale_video"} <= set(tools)
+    upscale = tools["upscale_image"]
+    assert upscale["description"].startswith("Upscale an image with VDSR.")
+    properties = upscale["inputSchema"]["properties"]
+    assert {"image", "scale", "model", "output_format"} <= set(properties)
+    assert all(spec.get("description") for spec in properties.values())  # every parameter explained
+
+
 def test_burst_of_20_requests_is_served_or_refused(client, server, tmp_path: Path) -> None:
     image = handle_file(_small_png(tmp_path, (64, 48)))
     jobs = [client.submit(image, "x2", api_name="/upscale_image") for _ in range(20)]
