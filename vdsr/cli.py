@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import sys
@@ -22,6 +23,7 @@ from vdsr.folders import upscale_folder
 from vdsr.imageio import ImageReadError, read_image, write_image
 from vdsr.pipeline import InputError, Upscaler
 from vdsr.video import VIDEO_SUFFIXES, VideoError  # plain Python: PyAV loads only for a video input
+from vdsr.video.errors import RAY_MISSING
 from vdsr.weights import InputKind, input_kind, pick_model, resolve_model
 
 __all__ = ["main"]
@@ -108,8 +110,10 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
     from vdsr.video import extract_frames, probe_video, upscale_video  # PyAV: only a video input pays for it
 
     probe_video(src)  # fail on a bad file before loading any model
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    if args.ray is not None and importlib.util.find_spec("ray") is None:
+        raise ValueError(RAY_MISSING)
     model = args.model
     if model is None:
         model, reason = pick_model("video")
@@ -133,8 +137,9 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
             segment_seconds=args.segment,
             restart=args.restart,
             model_identity=_model_identity(model, upscaler, args.ensemble),
-            workers=args.workers,
+            workers=args.workers if args.workers is not None or args.ray is not None else 1,
             make_upscaler=partial(_load_upscaler, model, args.engine, tile=args.tile, ensemble=args.ensemble),
+            ray=args.ray,
         )
     log.info(
         "wrote %s: %d frames, %dx%d, %.1f frames/s",
@@ -240,9 +245,19 @@ def build_parser() -> argparse.ArgumentParser:
     vid.add_argument(
         "--workers",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="upscale N segments at once, in N processes that each build the engine once (default 1)",
+        help="upscale N segments at once, in N processes that each build the engine once (default 1; with "
+        "--ray, one per node); on a CPU, give each a share of the cores with OMP_NUM_THREADS",
+    )
+    vid.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="send segments to the Ray cluster at ADDRESS (default: RAY_ADDRESS, a cluster started on this "
+        "machine, or a new local one); INPUT and OUTPUT's folder must be at the same paths on every node",
     )
     up.set_defaults(run=_cmd_upscale)
 

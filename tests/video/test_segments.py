@@ -183,3 +183,18 @@ def test_a_folder_that_is_not_a_job_is_never_touched(tmp_path: Path, clip: Path)
         with pytest.raises(VideoError, match="move"):
             upscale_video(clip, dst, passthrough(), 2, segment_seconds=SEGMENT, restart=restart, **FAST)
     assert (parts_folder(dst) / "holiday.jpg").read_bytes() == b"keep me"
+
+
+def test_a_job_another_run_is_working_on_is_refused(tmp_path: Path, clip: Path) -> None:
+    fcntl = pytest.importorskip("fcntl", reason="folder locks are POSIX advisory locks")
+    dst = tmp_path / "out.mp4"
+    _interrupted(clip, dst)
+    held = os.open(parts_folder(dst), os.O_RDONLY)  # what a running job holds
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        for restart in (False, True):
+            with pytest.raises(VideoError, match="another run is working on this job"):
+                upscale_video(clip, dst, passthrough(), 2, segment_seconds=SEGMENT, restart=restart, **FAST)
+    finally:
+        os.close(held)
+    assert upscale_video(clip, dst, passthrough(), 2, segment_seconds=SEGMENT, **FAST).resumed == 1

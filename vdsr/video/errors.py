@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["VideoError", "first_line"]
+__all__ = ["RAY_MISSING", "VideoError", "first_line"]
+
+RAY_MISSING = "Ray is not installed; pip install ray to send segments to a Ray cluster"
+"""What ``--ray`` says where Ray is missing (Ray is optional)."""
 
 
 class VideoError(ValueError):

@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from vdsr.video.errors import VideoError, first_line
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 from vdsr.video.files import temp_beside
 from vdsr.video.part import PART_FORMAT
 from vdsr.video.segments import Segment
@@ -52,12 +57,28 @@ def source_identity(path: Path) -> dict[str, Any]:
 
 @dataclass
 class Job:
-    """An open job folder: the planned segments and the frames of each finished one."""
+    """An open job folder: the planned segments and the frames of each finished one.
+
+    Holds the folder's lock until :meth:`close` (use it as a context manager), so a second run of
+    the same command waits its turn instead of writing the same parts.
+    """
 
     folder: Path
     manifest: dict[str, Any]
     segments: list[Segment]
     done: dict[int, int] = field(default_factory=dict)  # segment number -> frames written
+    lock: int | None = None  # descriptor holding the folder's lock
+
+    def __enter__(self) -> Job:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the folder's lock (a crash releases it too)."""
+        _unlock(self.lock)
+        self.lock = None
 
     def part(self, number: int) -> Path:
         return self.folder / f"part-{number:05d}.{PART_FORMAT}"
@@ -93,28 +114,36 @@ def open_job(dst: Path, identity: dict[str, Any], segments: list[Segment], *, re
         VideoError: the folder holds a job that does not match, or files no job writes.
     """
     folder = job_folder(dst)
-    if restart and folder.exists():
-        _clear(folder)
-        log.info("%s: discarded the unfinished job", folder)
     manifest = {"version": VERSION, **identity, "segments": [s.to_json() for s in segments], "done": {}}
     manifest = json.loads(json.dumps(manifest))  # compared with what a manifest reads back as (lists, not tuples)
-    if not (folder / MANIFEST).is_file():
-        if folder.exists() and any(folder.iterdir()):
-            raise VideoError(f"{folder}: exists and is not a job folder (no {MANIFEST}); move it away")
-        try:
-            folder.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise VideoError(f"{folder}: cannot create ({exc.strerror or first_line(exc)})") from None
-        _write_json(folder / MANIFEST, manifest)
-        return Job(folder, manifest, segments)
-    old = _read_json(folder / MANIFEST)
-    reason = _mismatch(old, manifest)
-    if reason:
-        raise VideoError(f"{folder} holds an unfinished job that does not match this one: {reason}; {_RESTART}")
-    for stale in folder.glob(".*.partial-*"):  # a part or manifest cut off by a kill
-        stale.unlink(missing_ok=True)
-    job = Job(folder, old, segments)
+    lock = _lock(folder) if (folder / MANIFEST).is_file() else None
+    try:
+        if restart and folder.exists():
+            _clear(folder)
+            _unlock(lock)
+            lock = None
+            log.info("%s: discarded the unfinished job", folder)
+        if not (folder / MANIFEST).is_file():
+            if folder.exists() and any(folder.iterdir()):
+                raise VideoError(f"{folder}: exists and is not a job folder (no {MANIFEST}); move it away")
+            try:
+                folder.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise VideoError(f"{folder}: cannot create ({exc.strerror or first_line(exc)})") from None
+            lock = _lock(folder)
+            _write_json(folder / MANIFEST, manifest)
+            return Job(folder, manifest, segments, lock=lock)
+        old = _read_json(folder / MANIFEST)
+        reason = _mismatch(old, manifest)
+        if reason:
+            raise VideoError(f"{folder} holds an unfinished job that does not match this one: {reason}; {_RESTART}")
+        for stale in folder.glob(".*.partial-*"):  # a part or manifest cut off by a kill
+            stale.unlink(missing_ok=True)
+    except BaseException:
+        _unlock(lock)
+        raise
     done = old.get("done", {})
+    job = Job(folder, old, segments, lock=lock)
     job.done = {int(n): int(frames) for n, frames in done.items() if job.part(int(n)).is_file()}
     return job
 
@@ -130,7 +159,11 @@ def discard_job(dst: Path, *, restart: bool) -> None:
         return
     if not restart:
         raise VideoError(f"{folder} holds an unfinished job that does not match this one (one pass); {_RESTART}")
-    _clear(folder)
+    lock = _lock(folder) if (folder / MANIFEST).is_file() else None
+    try:
+        _clear(folder)
+    finally:
+        _unlock(lock)
     log.info("%s: discarded the unfinished job", folder)
 
 
@@ -149,6 +182,24 @@ def _mismatch(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     if old.get("segments") != new["segments"]:
         return "the segment boundaries differ"
     return None
+
+
+def _lock(folder: Path) -> int | None:
+    """Take the folder's advisory lock, or refuse: another run is working on this job right now."""
+    if fcntl is None:  # not on this platform: concurrent runs are the user's to avoid
+        return None
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise VideoError(f"{folder}: another run is working on this job; wait for it to finish") from None
+    return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

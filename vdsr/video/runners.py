@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import queue
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -59,6 +60,7 @@ _worker: dict[str, Any] = {}  # in each worker: its upscaler and the queue it re
 
 
 def _start_worker(make_upscaler: Callable[[], Upscaler], frames: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     _worker["upscaler"] = make_upscaler()
     _worker["frames"] = frames
 

@@ -49,15 +49,15 @@ class _Progress:
         if number in self.finished:
             return  # a late count from a worker whose segment is already counted
         self.running[number] = frames
-        self._tell()
+        self.tell()
 
     def segment(self, number: int, frames: int) -> None:
         self.finished.add(number)
         self.running.pop(number, None)
         self.done += frames
-        self._tell()
+        self.tell()
 
-    def _tell(self) -> None:
+    def tell(self) -> None:
         if self.progress is not None:
             done = self.done + sum(self.running.values())
             self.progress(done, max(self.total, done))
@@ -76,38 +76,31 @@ def run_segmented(
     progress: Callable[[int, int], None] | None = None,
 ) -> JobOutcome:
     """Encode the missing segments of ``dst``'s job with ``runner``, join them into ``dst``, remove the job folder."""
-    job = open_job(dst, identity, segments, restart=restart)
-    resumed, resumed_frames = len(job.done), job.frames_done()
     total = sum(s.frames for s in segments)
-    if resumed:
-        log.info(
-            "%s: resuming, %d of %d segments (%d of %d frames) already done",
-            job.folder,
-            resumed,
-            len(segments),
-            job.frames_done(),
-            total,
-        )
-    else:
-        log.info("%s: %d segments of about %d frames", job.folder, len(segments), segments[0].frames)
-    tally = _Progress(job.frames_done(), total, progress)
-    tally._tell()
+    length = total // len(segments)
+    with open_job(dst, identity, segments, restart=restart) as job:
+        resumed, resumed_frames = len(job.done), job.frames_done()
+        done = f"resuming, {resumed} of {len(segments)} segments ({resumed_frames} of {total} frames) done"
+        log.info("%s: %s", job.folder, done if resumed else f"{len(segments)} segments of about {length} frames")
+        tally = _Progress(resumed_frames, total, progress)
+        tally.tell()
 
-    def finished(segment: Segment, frames: int) -> None:
-        job.finish(segment, frames)
-        tally.segment(segment.number, frames)
+        def finished(segment: Segment, frames: int) -> None:
+            job.finish(segment, frames)
+            tally.segment(segment.number, frames)
 
-    runner.run(settings, [Task(s, job.part(s.number)) for s in job.todo()], tally.frame, finished)
-    with written_whole(dst) as hidden:
-        labels = join_parts(
-            [(job.part(s.number), (s.start_pts - settings.shift_pts) * settings.source_tb) for s in segments],
-            hidden,
-            fmt,
-            settings.info.path,
-            audio,
-            last_frame_lasts=_last_frame_lasts(settings),
-        )
-    job.remove()
+        runner.run(settings, [Task(s, job.part(s.number)) for s in job.todo()], tally.frame, finished)
+        starts = [(s.start_pts - settings.shift_pts) * settings.source_tb for s in segments]
+        with written_whole(dst) as hidden:
+            labels = join_parts(
+                [(job.part(s.number), start) for s, start in zip(segments, starts, strict=True)],
+                hidden,
+                fmt,
+                settings.info.path,
+                audio,
+                last_frame_lasts=_last_frame_lasts(settings),
+            )
+        job.remove()
     return JobOutcome(frames=job.frames_done(), audio=labels, resumed=resumed, resumed_frames=resumed_frames)
 
 

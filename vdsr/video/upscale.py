@@ -82,14 +82,20 @@ class VideoResult:
         return (self.frames - self.resumed_frames) / self.seconds if self.seconds > 0 else 0.0
 
 
-def _runner(upscaler: Upscaler, workers: int, make_upscaler: Callable[[], Upscaler] | None) -> SegmentRunner:
-    if workers < 1:
+def _runner(
+    upscaler: Upscaler, workers: int | None, make_upscaler: Callable[[], Upscaler] | None, ray: str | None
+) -> SegmentRunner:
+    if workers is not None and workers < 1:
         raise VideoError(f"workers must be >= 1, got {workers}")
-    if workers == 1:
+    if ray is None and (workers or 1) == 1:
         return LocalRunner(upscaler)
     if make_upscaler is None:
-        raise ValueError("more than one worker needs make_upscaler, to build the upscaler in each process")
-    return ProcessRunner(make_upscaler, workers)
+        raise ValueError("workers in other processes need make_upscaler, to build the upscaler there")
+    if ray is not None:
+        from vdsr.video.ray_runner import RayRunner  # Ray is optional
+
+        return RayRunner(make_upscaler, workers, ray)
+    return ProcessRunner(make_upscaler, workers or 1)
 
 
 def _describe(upscaler: Upscaler) -> dict[str, Any]:
@@ -170,8 +176,9 @@ def upscale_video(
     segment_seconds: float | None = SEGMENT_SECONDS,
     restart: bool = False,
     model_identity: Mapping[str, Any] | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
     make_upscaler: Callable[[], Upscaler] | None = None,
+    ray: str | None = None,
 ) -> VideoResult:
     """Upscale every frame of ``src`` and write H.264 (yuv420p) to ``dst`` with the audio copied.
 
@@ -193,9 +200,13 @@ def upscale_video(
         model_identity: what names the model and engine in the job's manifest (for example the
             checkpoint's SHA-256 and the engine's backend and precision), so a job is never continued
             with another model; added to the upscaler's own class, halo and tile.
-        workers: processes encoding segments at once; more than one needs ``make_upscaler``.
+        workers: processes encoding segments at once; more than one needs ``make_upscaler``. With
+            ``ray``, the number of actors (None: one per node).
         make_upscaler: builds the upscaler in each worker process (picklable, e.g. a
             ``functools.partial`` of ``engines.load_upscaler``); gives the same frames as ``upscaler``.
+        ray: send segments to a Ray cluster at this address (``""``: Ray's default: ``RAY_ADDRESS``,
+            a cluster started on this machine, or a new local one); every node must see ``src`` and
+            ``dst``'s folder at the same paths. Needs ``make_upscaler`` and Ray installed.
 
     Returns:
         What was written (see :class:`VideoResult`).
@@ -211,7 +222,7 @@ def upscale_video(
     src, dst = Path(src), Path(dst)
     trim = Trim(start=start, duration=duration, max_frames=max_frames)
     fmt = check_request(src, dst, scale, crf, preset, trim)
-    runner = _runner(upscaler, workers, make_upscaler)
+    runner = _runner(upscaler, workers, make_upscaler, ray)
     if segment_seconds is not None and not (math.isfinite(segment_seconds) and segment_seconds >= 0):
         raise VideoError(f"segment length must be >= 0 seconds, got {segment_seconds}")
     info = probe_video(src)
