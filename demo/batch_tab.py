@@ -7,6 +7,7 @@ import gradio as gr
 from demo.image_handlers import ImageHandlers
 from demo.queue_gate import QueueGate
 from demo.widgets import CPU_QUEUE, Settings, output_format_row
+from demo.zero_gpu import batch_gpu_seconds, with_gpu
 
 __all__ = ["batch_tab"]
 
@@ -29,7 +30,7 @@ def batch_tab(handlers: ImageHandlers, settings: Settings, gate: QueueGate) -> N
             summary = gr.Markdown(elem_id="batch-summary")
     inputs = [images, *settings.inputs(), *output.inputs()]
     run_btn.click(
-        handlers.upscale_batch,
+        with_gpu(handlers.upscale_batch, batch_gpu_seconds),
         inputs,
         [archive, summary],
         api_name="upscale_batch",

@@ -23,6 +23,7 @@ from demo.widgets import (
     output_format_row,
     upload_path_only,
 )
+from demo.zero_gpu import image_gpu_seconds, with_gpu
 
 __all__ = ["EXAMPLES_DIR", "image_tab"]
 
@@ -131,7 +132,7 @@ def image_tab(handlers: ImageHandlers, settings: Settings, gate: QueueGate) -> N
     )
     inputs = [image, *settings.inputs(), ensemble, shrink]
     upscale_btn.click(
-        handlers.upscale_image,
+        with_gpu(handlers.upscale_image, image_gpu_seconds),
         [*inputs, *output.inputs()],
         [slider, download, info],
         api_name="upscale_image",
@@ -140,7 +141,7 @@ def image_tab(handlers: ImageHandlers, settings: Settings, gate: QueueGate) -> N
         show_progress_on=info,
     )
     compare_btn.click(
-        handlers.compare_image,
+        with_gpu(handlers.compare_image, image_gpu_seconds),
         [image, *settings.inputs(), ensemble, damage, shrink],
         [table, caption, gt_slider, bicubic_slider, compare_info],
         api_name="compare_image",

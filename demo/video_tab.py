@@ -16,6 +16,7 @@ from demo.pixel_view import pixel_slider
 from demo.queue_gate import QueueGate
 from demo.video_handlers import VideoHandlers
 from demo.widgets import CPU_QUEUE, Settings, damage_menu, metrics_table, mode_radio
+from demo.zero_gpu import preview_gpu_seconds, video_gpu_seconds, with_gpu
 
 __all__ = ["video_tab"]
 
@@ -60,6 +61,7 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
             result = gr.Video(label="Upscaled video (H.264)", interactive=False, elem_id="video-result")
             summary = gr.Markdown(elem_id="video-summary")
 
+    preview_frame = with_gpu(handlers.preview_frame, preview_gpu_seconds)
     preview_inputs = [video, frame, mode, *settings.inputs(), damage]
     preview_outputs = [preview, table, preview_info]
     plan_inputs = [video, start, duration, *settings.inputs()]
@@ -75,7 +77,7 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
     info.success(
         handlers.video_plan, plan_inputs, plan, api_name="video_plan", queue=False, show_progress="hidden"
     ).success(
-        handlers.preview_frame,
+        preview_frame,
         preview_inputs,
         preview_outputs,
         api_name="preview_first_frame",
@@ -85,7 +87,7 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         validator=gate.validator(len(preview_inputs)),
     ).success(handlers.video_plan, plan_inputs, plan, api_visibility="private", queue=False, show_progress="hidden")
     frame.release(
-        handlers.preview_frame,
+        preview_frame,
         preview_inputs,
         preview_outputs,
         api_name="preview_frame",
@@ -142,7 +144,7 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         show_progress="hidden",
     )
     refresh.change(
-        handlers.preview_frame,
+        preview_frame,
         preview_inputs,
         preview_outputs,
         api_name="refresh_preview",
@@ -153,7 +155,7 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         validator=gate.validator(len(preview_inputs)),
     ).success(handlers.video_plan, plan_inputs, plan, api_visibility="private", queue=False, show_progress="hidden")
     job = run_btn.click(
-        handlers.upscale_video,
+        with_gpu(handlers.upscale_video, video_gpu_seconds),
         [video, *settings.inputs(), start, duration],
         [result, summary, latest],
         api_name="upscale_video",
