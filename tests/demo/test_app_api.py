@@ -40,7 +40,7 @@ def _assert_serving(client) -> None:
 
 def test_named_endpoints_need_only_the_file(client) -> None:
     api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    for name in ("/upscale_image", "/compare_image", "/upscale_video"):
+    for name in ("/upscale_image", "/compare_image", "/upscale_batch", "/upscale_video"):
         assert name in api, f"{name} missing from {sorted(api)}"
         required = [p["parameter_name"] for p in api[name]["parameters"] if not p["parameter_has_default"]]
         assert len(required) == 1, f"{name} requires {required}; only the image or video should be required"
