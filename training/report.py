@@ -1,9 +1,10 @@
 """Render ``python -m vdsr evaluate --json`` files as the real-world quality report and its plot.
 
-``python -m training.report set5.json holdout.json --out docs/real-world`` writes
-``docs/real-world-tables.md`` (one table per set and scale: PSNR per degradation and method, gain over
-bicubic in brackets) and ``docs/real-world.png`` (the gains at x2). Files scored separately (say, the
-baselines once and a new model later) are merged by (set, method, degradation, scale).
+``python -m training.report set5.json holdout.json --doc docs/real-world.md`` writes the tables (one
+per set and scale: PSNR per degradation and method, gain over bicubic in brackets) between the
+document's ``<!-- tables -->`` and ``<!-- /tables -->`` lines, and the gains at x2 as a plot beside
+it (``docs/real-world.png``). Files scored separately (say, the baselines once and a new model
+later) are merged by (set, method, degradation, scale).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 
 from vdsr.evaluate import Score, format_degradation_table
 
-__all__ = ["load_scores", "main", "plot_gains", "render_tables"]
+__all__ = ["fill_document", "load_scores", "main", "plot_gains", "render_tables"]
+
+START, END = "<!-- tables -->", "<!-- /tables -->"
 
 _SET_TITLES = {"Set5": "Set5 (5 images)", "holdout": "Held-out video frames (bikes and Big Buck Bunny, 6 frames)"}
 
@@ -75,17 +78,23 @@ def plot_gains(scores: dict[str, list[Score]], out: Path, scale: int = 2) -> Non
     plt.close(fig)
 
 
+def fill_document(doc: Path, tables: str) -> None:
+    """Replace what stands between the document's table markers with ``tables``."""
+    text = doc.read_text()
+    if START not in text or END not in text:
+        raise ValueError(f"{doc} has no {START} ... {END} lines to fill")
+    head, rest = text.split(START, 1)
+    doc.write_text(f"{head}{START}\n{tables}\n{END}{rest.split(END, 1)[1]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.report", description=__doc__.splitlines()[0])
     p.add_argument("json", nargs="+", type=Path, help="files written by python -m vdsr evaluate --json")
-    p.add_argument("--out", type=Path, default=Path("docs/real-world"), help="output stem (default docs/real-world)")
+    p.add_argument("--doc", type=Path, default=Path("docs/real-world.md"), help="document whose tables to fill")
     args = p.parse_args(argv)
-    scores = load_scores(args.json)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tables = args.out.with_name(args.out.name + "-tables.md")
-    tables.write_text(render_tables(scores) + "\n")
-    plot_gains(scores, args.out.with_suffix(".png"))
-    print(f"wrote {tables} and {args.out.with_suffix('.png')}")  # noqa: T201
+    fill_document(args.doc, render_tables(load_scores(args.json)))
+    plot_gains(load_scores(args.json), args.doc.with_suffix(".png"))
+    print(f"wrote {args.doc} and {args.doc.with_suffix('.png')}")  # noqa: T201
     return 0
 
 

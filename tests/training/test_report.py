@@ -23,11 +23,14 @@ def test_separately_scored_files_merge_into_one_report(tmp_path: Path) -> None:
     )
     new = _write(tmp_path / "new.json", "holdout", [("vdsr-20-real", "jpeg:50", 2, 36.5)])
     assert [s.method for s in load_scores([base, new])["holdout"]] == ["bicubic", "bicubic", "vdsr-20", "vdsr-20-real"]
-    assert main([str(base), str(new), "--out", str(tmp_path / "docs" / "real")]) == 0
-    tables = (tmp_path / "docs" / "real-tables.md").read_text()
+    doc = tmp_path / "real.md"
+    doc.write_text("# Report\n\n<!-- tables -->\nold\n<!-- /tables -->\n\nAfter.\n")
+    assert main([str(base), str(new), "--doc", str(doc)]) == 0
+    tables = doc.read_text()
+    assert tables.startswith("# Report\n") and tables.endswith("<!-- /tables -->\n\nAfter.\n") and "old" not in tables
     assert "| input | bicubic | vdsr-20 | vdsr-20-real |" in tables
     assert "| jpeg:50 | 35.25 | 34.71 (-0.54) | 36.50 (+1.25) |" in tables
-    assert (tmp_path / "docs" / "real.png").stat().st_size > 1000
+    assert (tmp_path / "real.png").stat().st_size > 1000
 
 
 def test_ship_records_the_figures_it_measures(small_data: Path, tiny_checkpoint: Path, tmp_path: Path) -> None:
