@@ -198,3 +198,17 @@ def test_a_job_another_run_is_working_on_is_refused(tmp_path: Path, clip: Path) 
     finally:
         os.close(held)
     assert upscale_video(clip, dst, passthrough(), 2, segment_seconds=SEGMENT, **FAST).resumed == 1
+
+
+def test_a_transport_stream_that_starts_late_keeps_every_frame(tmp_path: Path) -> None:
+    """MPEG-TS timestamps start late (here at 10 s) and seeking there goes by bytes, so it can land past
+    the start: ``start`` counts from the stream's first frame, and no frame in between is lost."""
+    pts = list(range(250, 300))  # 50 frames at 25 fps, from 10 s on
+    clip = make_clip(tmp_path / "clip.ts", frames=50, pts=pts, time_base=Fraction(1, 25), audio="aac")
+    trim = {"start": 0.5, "duration": 1.0}
+    one = upscale_video(clip, tmp_path / "one.mp4", passthrough(), 2, segment_seconds=0, **trim, **LOSSLESS)
+    cut = upscale_video(clip, tmp_path / "cut.mp4", passthrough(), 2, segment_seconds=SEGMENT, **trim, **LOSSLESS)
+    assert one.frames == cut.frames == 25 and cut.segments == 2
+    assert decoded(cut.path) == decoded(one.path)
+    times = [t for t, _ in decoded(cut.path)["frames"]]  # type: ignore[union-attr]
+    assert times[0] == 0 and times[-1] == pytest.approx(24 / 25)

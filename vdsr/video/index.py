@@ -18,7 +18,7 @@ from vdsr.video.errors import VideoError, first_line
 from vdsr.video.probe import VideoInfo, open_video, time_base, video_stream
 from vdsr.video.request import Trim
 
-__all__ = ["FrameIndex", "FrameRange", "index_frames"]
+__all__ = ["FrameIndex", "FrameRange", "index_frames", "seek_point"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class FrameIndex:
     tb: Fraction
     pts: tuple[int, ...]
     keyframes: tuple[bool, ...]
+    origin: int = 0  # the stream's start time: a trim's start counts from here
 
     def __len__(self) -> int:
         return len(self.pts)
@@ -59,14 +60,15 @@ class FrameIndex:
         A range with no frames (a start past the end) has ``frames == 0``.
         """
         step = 1 / float(fps)
-        first_time = -math.inf if trim.start is None else trim.start - step / 2
+        origin = float(self.origin * self.tb)
+        first_time = -math.inf if trim.start is None else origin + trim.start - step / 2
         first = next((i for i in range(len(self.pts)) if self.seconds(i) >= first_time), len(self.pts))
         if first == len(self.pts):
             return FrameRange(first=first, stop=first, shift_pts=0)
         stop = len(self.pts)
         if trim.duration is not None:
-            origin = self.seconds(first) if trim.start is None else trim.start
-            end_time = origin + trim.duration - step / 2
+            counted_from = self.seconds(first) if trim.start is None else origin + trim.start
+            end_time = counted_from + trim.duration - step / 2
             stop = next((i for i in range(first, len(self.pts)) if self.seconds(i) >= end_time), stop)
         if trim.max_frames is not None:
             stop = min(stop, first + trim.max_frames)
@@ -83,6 +85,7 @@ def index_frames(info: VideoInfo) -> FrameIndex | None:
     with open_video(path) as container:
         stream = video_stream(path, container)
         tb = time_base(stream)
+        origin = stream.start_time
         frames: list[tuple[int, bool]] = []
         try:
             for packet in container.demux(stream):
@@ -96,4 +99,31 @@ def index_frames(info: VideoInfo) -> FrameIndex | None:
     frames.sort()
     if any(a[0] == b[0] for a, b in zip(frames, frames[1:], strict=False)):
         return None
-    return FrameIndex(tb=tb, pts=tuple(p for p, _ in frames), keyframes=tuple(k for _, k in frames))
+    pts = tuple(p for p, _ in frames)
+    if origin is None:
+        origin = pts[0] if pts else 0
+    return FrameIndex(tb=tb, pts=pts, keyframes=tuple(k for _, k in frames), origin=origin)
+
+
+def seek_point(path: Path, pts: int | None = None, seconds: float | None = None) -> int | None:
+    """Where to seek so that decoding starts at or before a frame; None: decode from the beginning.
+
+    The frame is given by its exact timestamp ``pts`` (from an index), or as ``seconds`` after the
+    stream's start. Seeking lands on the keyframe before it where the container has an index (MP4,
+    MKV); a container searched by bytes (MPEG-TS) can land past it, and then decoding must start at
+    the beginning, or the frames in between would be lost. This tries the seek and looks.
+    """
+    with open_video(path) as container:
+        stream = video_stream(path, container)
+        if pts is None:
+            if not seconds:
+                return None
+            pts = int(seconds / time_base(stream)) + (stream.start_time or 0)
+        try:
+            container.seek(pts, stream=stream, backward=True)
+            for packet in container.demux(stream):
+                if packet.is_keyframe and packet.pts is not None:
+                    return pts if packet.pts <= pts else None
+        except av.FFmpegError:
+            return None
+    return None

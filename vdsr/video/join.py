@@ -29,9 +29,9 @@ __all__ = ["AudioWindow", "join_parts"]
 @dataclass(frozen=True)
 class AudioWindow:
     """Which source audio goes with the video: packets from ``keep_from`` to ``until`` (source seconds),
-    moved ``shift`` seconds earlier; ``seek_to`` positions the source as the one-pass loop does."""
+    moved ``shift`` seconds earlier; ``seek_pts`` positions the source as the one-pass loop does."""
 
-    seek_to: float | None = None
+    seek_pts: int | None = None
     keep_from: float = -math.inf
     until: float = math.inf
     shift: float = 0.0
@@ -117,9 +117,8 @@ def _audio_packets(source: av.container.InputContainer, window: AudioWindow) -> 
     streams = list(source.streams.audio)
     if not streams:
         return
-    if window.seek_to:
-        vin = video_stream(Path(source.name), source)
-        source.seek(int(window.seek_to / time_base(vin)) + (vin.start_time or 0), stream=vin, backward=True)
+    if window.seek_pts is not None:
+        source.seek(window.seek_pts, stream=video_stream(Path(source.name), source), backward=True)
     passed: set[int] = set()
     seconds = -math.inf
     for packet in source.demux(*streams):

@@ -19,6 +19,7 @@ from vdsr.pipeline import Upscaler
 from vdsr.video.encoder import OutputFile, VideoEncoder, upscale_frame
 from vdsr.video.errors import VideoError
 from vdsr.video.files import written_whole
+from vdsr.video.index import seek_point
 from vdsr.video.probe import VideoInfo, decode_frames, open_video, video_stream
 from vdsr.video.segments import Segment
 
@@ -67,29 +68,20 @@ def encode_part(
 
 
 def _segment_frames(src: Path, segment: Segment) -> Iterator[tuple[av.VideoStream, av.VideoFrame, int]]:
-    """The segment's frames in order: seek to the keyframe before its start, drop frames before it.
-
-    A seek that lands past the start (a container whose index is coarse) is retried from the
-    beginning of the file, so no frame is ever missed.
-    """
-    for seek in (True, False):
-        with open_video(src) as container:
-            vin = video_stream(src, container)
-            vin.thread_type = "AUTO"
-            if seek:
-                container.seek(segment.start_pts, stream=vin, backward=True)
-            started = False
-            for frame in decode_frames(src, container, vin):
-                pts = frame.pts
-                if pts is None:
-                    raise VideoError(f"{src}: a frame without a timestamp in segment {segment.number}")
-                if pts < segment.start_pts:
-                    continue
-                if not started and pts > segment.start_pts and seek:
-                    break  # the seek overshot: decode from the start instead
-                if segment.end_pts is not None and pts >= segment.end_pts:
-                    return
-                started = True
-                yield vin, frame, pts
-            if started or not seek:
+    """The segment's frames in order: seek to the keyframe before its start (or decode from the
+    beginning where a seek would land past it), drop frames before it, stop at its end."""
+    seek_pts = seek_point(src, segment.start_pts) if segment.first > 0 else None
+    with open_video(src) as container:
+        vin = video_stream(src, container)
+        vin.thread_type = "AUTO"
+        if seek_pts is not None:
+            container.seek(seek_pts, stream=vin, backward=True)
+        for frame in decode_frames(src, container, vin):
+            pts = frame.pts
+            if pts is None:
+                raise VideoError(f"{src}: a frame without a timestamp in segment {segment.number}")
+            if pts < segment.start_pts:
+                continue
+            if segment.end_pts is not None and pts >= segment.end_pts:
                 return
+            yield vin, frame, pts

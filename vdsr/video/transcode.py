@@ -47,12 +47,15 @@ class Transcoder:
         output: OutputFile,
         trim: Trim,
         report: Callable[[int], None],
+        seek_pts: int | None = None,
     ) -> None:
         self.container, self.vin, self.info = container, vin, info
         self.upscaler, self.scale, self.output, self.trim, self.report = upscaler, scale, output, trim, report
+        self.seek_pts = seek_pts  # where decoding starts (see vdsr.video.index.seek_point); None: the beginning
         self.tb = time_base(vin)
         self.frame_step = 1 / float(info.fps)
-        self.first_time = -np.inf if trim.start is None else trim.start - self.frame_step / 2  # drop frames before
+        self.origin = float((vin.start_time or 0) * self.tb)  # a start counts from here (a .ts often starts late)
+        self.first_time = -np.inf if trim.start is None else self.origin + trim.start - self.frame_step / 2
         self.end_time = np.inf  # drop frames from here on (set at the first frame when duration is given)
         self.audio_in = list(container.streams.audio)
         self.held: dict[int, list[av.Packet]] = {s.index: [] for s in self.audio_in}  # audio before the first frame
@@ -67,9 +70,8 @@ class Transcoder:
 
     def run(self) -> tuple[int, float, tuple[str, ...]]:
         """Transcode; returns (frames, seconds of video, audio labels)."""
-        start = self.trim.start
-        if start:
-            self.container.seek(int(start / self.tb) + (self.vin.start_time or 0), stream=self.vin, backward=True)
+        if self.seek_pts is not None:
+            self.container.seek(self.seek_pts, stream=self.vin, backward=True)
         options = {"movflags": "+faststart"} if self.output.fmt in {"mp4", "mov"} else {}
         self.out = av.open(str(self.output.path), mode="w", format=self.output.fmt, options=options)
         try:
@@ -145,9 +147,8 @@ class Transcoder:
         if self.trim.start is not None:
             self.shift_pts, self.keep_from, self.shift = first.pts or 0, t, t
         if self.trim.duration is not None:
-            self.end_time = (
-                (t if self.trim.start is None else self.trim.start) + self.trim.duration - self.frame_step / 2
-            )
+            origin = t if self.trim.start is None else self.origin + self.trim.start
+            self.end_time = origin + self.trim.duration - self.frame_step / 2
         self.vout = VideoEncoder(self.out, self.vin, self.info, self.output, first)
         for s in self.audio_in:
             self.tracks[s.index] = AudioTrack(s, self.out)

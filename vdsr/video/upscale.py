@@ -23,7 +23,7 @@ from vdsr.video.encoder import OutputFile
 from vdsr.video.errors import VideoError
 from vdsr.video.files import written_whole
 from vdsr.video.formats import MAX_OUTPUT_PIXELS
-from vdsr.video.index import index_frames
+from vdsr.video.index import index_frames, seek_point
 from vdsr.video.job import discard_job, source_identity
 from vdsr.video.join import AudioWindow
 from vdsr.video.part import PartSettings
@@ -123,10 +123,10 @@ def _settings(output: OutputFile, scale: float, trim: Trim, segment_frames: int)
     }
 
 
-def _audio_window(trim: Trim, first: float, end: float) -> AudioWindow:
+def _audio_window(trim: Trim, seek_pts: int | None, first: float, end: float) -> AudioWindow:
     """The one-pass loop's audio rules: a start shifts the audio with the video; any trim ends it with the video."""
     return AudioWindow(
-        seek_to=trim.start,
+        seek_pts=seek_pts,
         keep_from=first if trim.start is not None else -math.inf,
         until=end if trim.active else math.inf,
         shift=first if trim.start is not None else 0.0,
@@ -140,6 +140,7 @@ def _one_pass(
     upscaler: Upscaler,
     scale: float,
     trim: Trim,
+    seek_pts: int | None,
     total: int,
     progress: ProgressFn | None,
 ) -> tuple[int, float, tuple[str, ...]]:
@@ -152,7 +153,8 @@ def _one_pass(
     with written_whole(output.path) as hidden, open_video(src) as container:
         vin = video_stream(src, container)
         vin.thread_type = "AUTO"
-        transcoder = Transcoder(container, vin, info, upscaler, scale, replace(output, path=hidden), trim, report)
+        out = replace(output, path=hidden)
+        transcoder = Transcoder(container, vin, info, upscaler, scale, out, trim, report, seek_pts=seek_pts)
         return transcoder.run()
 
 
@@ -239,6 +241,10 @@ def upscale_video(
     span = index.select(trim, info.fps) if index is not None else None
     if span is not None and span.frames == 0:
         raise VideoError(f"{src}: no frames in the requested range")
+    seek_pts = None  # where decoding starts: at or before the first frame kept
+    if trim.start:
+        exact = index.pts[span.first] if index is not None and span is not None else None
+        seek_pts = seek_point(src, pts=exact, seconds=trim.start)
     total = span.frames if span is not None else trim.expected_frames(info)
     log.info(
         "%s: %dx%d %s fps %s/%s -> %dx%d %s, %d frames",
@@ -263,7 +269,7 @@ def upscale_video(
         }
         settings = PartSettings(info, scale, output, span.shift_pts, 1 / float(info.fps), index.tb)
         step = settings.frame_step
-        window = _audio_window(trim, index.seconds(span.first), index.seconds(span.stop - 1) + step)
+        window = _audio_window(trim, seek_pts, index.seconds(span.first), index.seconds(span.stop - 1) + step)
         outcome = run_segmented(
             dst, fmt, settings, segments, identity, window, runner, restart=restart, progress=progress
         )
@@ -271,7 +277,7 @@ def upscale_video(
         video_seconds = index.seconds(span.stop - 1) + step - index.seconds(span.first)
     else:
         discard_job(dst, restart=restart)  # a job folder left for dst: refused, or removed on a restart
-        frames, video_seconds, audio = _one_pass(src, output, info, upscaler, scale, trim, total, progress)
+        frames, video_seconds, audio = _one_pass(src, output, info, upscaler, scale, trim, seek_pts, total, progress)
         resumed = resumed_frames = 0
     log.info("%s: %d frames in %.1f s", dst.name, frames, time.perf_counter() - started)
     return VideoResult(
