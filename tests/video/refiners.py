@@ -3,6 +3,7 @@ build upscalers a job manifest calls the same (it records the refine callable's 
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -28,3 +29,21 @@ class Passthrough:
 def passthrough(delay: float = 0.0, fail_after: int | None = None, error: BaseException | None = None) -> Upscaler:
     """An upscaler whose network changes nothing (bicubic through the network path), one call per frame."""
     return Upscaler(Passthrough(delay, fail_after, error), receptive_radius=2)
+
+
+class Crash:
+    """Ends its process at once (as a kill or an out-of-memory would) on call ``after + 1``."""
+
+    def __init__(self, after: int) -> None:
+        self.after, self.calls = after, 0
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        if self.calls > self.after:
+            os._exit(9)
+        return y
+
+
+def crashing(after: int) -> Upscaler:
+    """An upscaler that ends its process on frame ``after + 1``; named like :func:`passthrough`'s in a manifest."""
+    return Upscaler(Crash(after), receptive_radius=2)

@@ -1,14 +1,18 @@
 """``workers=2``: segments encoded by two processes, each building its engine once, give the very
-bytes one process gives; through the CLI with a real (tiny) checkpoint."""
+bytes one process gives (through the CLI, with a real tiny checkpoint); a worker that dies stops the
+run in one line and leaves the job to continue."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.test_video import make_clip
+from tests.test_video import FAST, make_clip
+from tests.video.refiners import crashing
 from vdsr.cli import main
+from vdsr.video import VideoError, upscale_video
 
 
 @pytest.mark.slow
@@ -19,3 +23,15 @@ def test_two_workers_give_the_bytes_of_one(tmp_path: Path, tiny_checkpoint: Path
     assert main(["-q", "upscale", str(clip), str(tmp_path / "two.mp4"), *common, "--workers", "2"]) == 0
     assert (tmp_path / "two.mp4").read_bytes() == (tmp_path / "one.mp4").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "one.mp4", "two.mp4"]
+
+
+def test_a_worker_that_dies_stops_the_run_and_the_job_continues(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=40)
+    dst = tmp_path / "out.mp4"
+    settings = {"segment_seconds": 0.4, "model_identity": {"model": "test"}, **FAST}
+    with pytest.raises(VideoError, match=r"a worker process stopped \(exit code 9\); run again to continue"):
+        upscale_video(clip, dst, crashing(15), 2, workers=2, make_upscaler=partial(crashing, 15), **settings)
+    assert not dst.exists()
+    reference = upscale_video(clip, tmp_path / "reference.mp4", crashing(10**6), 2, **settings)
+    result = upscale_video(clip, dst, crashing(10**6), 2, **settings)
+    assert result.resumed <= 2 and dst.read_bytes() == reference.path.read_bytes()

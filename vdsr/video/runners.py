@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import pickle
 import queue
 import signal
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vdsr.pipeline import Upscaler
+from vdsr.video.errors import VideoError
 from vdsr.video.part import PartSettings, encode_part
 from vdsr.video.segments import Segment
 
@@ -56,27 +58,39 @@ class LocalRunner:
 
 # --------------------------------------------------------------------------- worker processes
 
-_worker: dict[str, Any] = {}  # in each worker: its upscaler and the queue it reports frames on
 
+def _work(make_upscaler: Callable[[], Upscaler], settings: PartSettings, tasks: Any, results: Any) -> None:
+    """A worker process: build the upscaler once, then encode tasks until told to stop (a None task).
 
-def _start_worker(make_upscaler: Callable[[], Upscaler], frames: Any) -> None:
+    Sends ``("frame", number, done)`` per frame, ``("done", task, frames)`` per part, or
+    ``("error", exception)`` once, and stops.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
-    _worker["upscaler"] = make_upscaler()
-    _worker["frames"] = frames
+    try:
+        upscaler = make_upscaler()
+        while (task := tasks.get()) is not None:
+            report = partial(_send_frame, results, task.segment.number)
+            results.put(("done", task, encode_part(settings, task.segment, task.path, upscaler, report)))
+    except BaseException as exc:  # every failure goes to the parent, which raises it
+        results.put(("error", _picklable(exc)))
 
 
-def _encode_in_worker(settings: PartSettings, task: Task) -> tuple[Task, int]:
-    number, frames = task.segment.number, _worker["frames"]
-    done = encode_part(settings, task.segment, task.path, _worker["upscaler"], partial(_put, frames, number))
-    return task, done
+def _send_frame(results: Any, number: int, done: int) -> None:
+    results.put(("frame", number, done))
 
 
-def _put(frames: Any, number: int, done: int) -> None:
-    frames.put((number, done))
+def _picklable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives the trip to the parent, else a RuntimeError saying what it was."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # any failure to pickle
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 class ProcessRunner:
-    """``workers`` processes (spawned, so no engine state is shared by fork), each building its upscaler once.
+    """``workers`` processes (spawned, so no engine state is shared by fork), each building its upscaler
+    once and taking the next segment when it finishes one.
 
     Args:
         make_upscaler: builds the upscaler in a worker; must pickle (a module-level function or a
@@ -91,36 +105,39 @@ class ProcessRunner:
         if not tasks:
             return
         context = mp.get_context("spawn")
-        frames = context.Queue()
+        todo, results = context.Queue(), context.Queue()
         count = min(self.workers, len(tasks))
+        for task in [*tasks, *[None] * count]:
+            todo.put(task)
         log.info("%d worker processes", count)
-        pool = context.Pool(count, initializer=_start_worker, initargs=(self.make_upscaler, frames))
+        args = (self.make_upscaler, settings, todo, results)
+        workers = [context.Process(target=_work, args=args, daemon=True) for _ in range(count)]
         try:
-            pending = [pool.apply_async(_encode_in_worker, (settings, task)) for task in tasks]
-            while pending:
-                _drain(frames, report, wait=0.2)
-                still = []
-                for result in pending:
-                    if not result.ready():
-                        still.append(result)
-                        continue
-                    task, done = result.get()  # re-raises a worker's error here
-                    _drain(frames, report, wait=0)
-                    finished(task.segment, done)
-                pending = still
-            pool.close()
-            pool.join()
+            for worker in workers:
+                worker.start()
+            remaining = len(tasks)
+            while remaining:
+                try:
+                    message = results.get(timeout=0.5)
+                except queue.Empty:
+                    _check_alive(workers)
+                    continue
+                if message[0] == "frame":
+                    report(*message[1:])
+                elif message[0] == "done":
+                    finished(message[1].segment, message[2])
+                    remaining -= 1
+                else:
+                    raise message[1]
         finally:
-            pool.terminate()  # on an error or Ctrl-C: stop the other workers now (their parts stay unfinished)
-            frames.close()
+            for worker in workers:  # on an error or Ctrl-C: stop the others now (their parts stay unfinished)
+                if worker.is_alive():
+                    worker.terminate()
+                worker.join()
 
 
-def _drain(frames: Any, report: FrameReport, wait: float) -> None:
-    """Pass on the frame counts the workers have sent; wait up to ``wait`` seconds for the first."""
-    try:
-        item = frames.get(timeout=wait) if wait else frames.get_nowait()
-        while True:
-            report(*item)
-            item = frames.get_nowait()
-    except queue.Empty:
-        return
+def _check_alive(workers: list[Any]) -> None:
+    """A worker that died without a word (killed, out of memory) stops the run; finished parts stay."""
+    for worker in workers:
+        if worker.exitcode not in (None, 0):
+            raise VideoError(f"a worker process stopped (exit code {worker.exitcode}); run again to continue")
