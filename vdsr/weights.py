@@ -28,6 +28,7 @@ __all__ = [
     "shipped_models",
 ]
 
+
 def _weights_dir() -> Path:
     """``weights/`` of a checkout, else where a wheel installs them (``<prefix>/share/vdsr-toolkit/weights``)."""
     checkout = Path(__file__).resolve().parent.parent / "weights"
