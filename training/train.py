@@ -32,7 +32,8 @@ from engines.torch_ import TorchOptions
 from training.consistency import consistency_losses, ensemble_targets, step_transform
 from training.dataset import PatchBank, PatchStream
 from training.losses import FIT_LOSSES, Loss
-from vdsr.checkpoint import load_checkpoint, save_checkpoint
+from training.run_files import plot_log, save_run
+from vdsr.checkpoint import load_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.cpu import cpu_has_native_bf16, machine_summary
 from vdsr.data import data_dir, load_rgb_folder
@@ -355,11 +356,11 @@ def train(
             }
             improved = mean_psnr > best
             best = max(best, mean_psnr)
-            _save_run(
+            save_run(
                 out_dir,
                 model,
                 optimizer,
-                cfg,
+                cfg.scales,
                 {**provenance, "step": step, "seconds": round(elapsed)},
                 evaluation,
                 best=best,
@@ -379,58 +380,6 @@ def train(
         dist.barrier()
         dist.destroy_process_group()
     return out_dir / "last.safetensors"
-
-
-def _save_run(
-    out_dir: Path,
-    model: VDSR,
-    optimizer: torch.optim.Optimizer,
-    cfg: TrainConfig,
-    training: dict[str, Any],
-    evaluation: dict[str, Any],
-    *,
-    best: float,
-    improved: bool,
-    elapsed: float,
-) -> None:
-    """Write ``last`` (and ``best`` when improved) checkpoints and the resumable state, each atomically."""
-    names = ["last.safetensors", "best.safetensors"] if improved else ["last.safetensors"]
-    for name in names:
-        save_checkpoint(out_dir / name, model, scales=cfg.scales, training=training, evaluation=evaluation)
-    state = {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "step": training["step"],
-        "best": best,
-        "elapsed": elapsed,
-    }
-    tmp = out_dir / "state.pt.tmp"
-    torch.save(state, tmp)
-    tmp.replace(out_dir / "state.pt")
-
-
-def plot_log(log_path: Path, out: Path) -> None:
-    """Loss and validation PSNR against iterations."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with log_path.open() as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return
-    steps = [int(r["step"]) for r in rows]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    ax1.plot(steps, [float(r["loss"]) for r in rows])
-    ax1.set(xlabel="iteration", ylabel="training loss", yscale="log")
-    for key in (k for k in rows[0] if k.startswith("psnr_")):
-        ax2.plot(steps, [float(r[key]) for r in rows], label=key.removeprefix("psnr_"))
-    ax2.set(xlabel="iteration", ylabel="Set5 PSNR (dB)")
-    ax2.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
 
 
 def build_parser() -> argparse.ArgumentParser:
