@@ -21,14 +21,22 @@ __all__ = ["calibration_patches"]
 
 
 def calibration_patches(
-    train_dir: Path, *, count: int = 64, size: int = 96, seed: int = 0, scales: Sequence[int] = (2, 3, 4)
+    train_dir: Path,
+    *,
+    count: int = 64,
+    size: int = 96,
+    seed: int = 0,
+    scales: Sequence[int] = (2, 3, 4),
+    degradation: str = "clean",
 ) -> list[np.ndarray]:
     """``count`` network inputs cropped from the images in ``train_dir`` (T91): float32 (1, 1, size, size) each.
 
     Each patch is what the network sees at inference, so the calibrated ranges fit real inputs: an image
     bicubic-downscaled by a scale (x2/x3/x4 mixed) and rounded to 8 bits (:func:`vdsr.degrade.low_resolution`),
     its luma bicubic-upscaled back. Images are drawn in proportion to their patch positions, as training
-    draws them, and the same ``seed`` always gives the same patches.
+    draws them, and the same ``seed`` always gives the same patches. ``degradation`` (a spec of
+    :mod:`vdsr.degrade`, e.g. ``jpeg:30-95``) damages the low-resolution images first, as a real-world
+    model's inputs are.
 
     Raises:
         ValueError: no image is large enough for ``size`` pixel patches at some scale.
@@ -47,7 +55,7 @@ def calibration_patches(
         k = int(rng.choice(len(images), p=weights[s]))
         if (k, s) not in inputs:
             hr = modcrop(images[k], s)
-            lr = to_float(low_resolution(hr, s))
+            lr = to_float(low_resolution(hr, s, degradation, seed=[seed, k, s]))
             inputs[(k, s)] = imresize(rgb_to_y(lr), hr.shape[:2]).astype(np.float32)
         y = inputs[(k, s)]
         top, left = int(rng.integers(y.shape[0] - size + 1)), int(rng.integers(y.shape[1] - size + 1))

@@ -89,9 +89,11 @@ def build_int8(
     method: str = "minmax",
     patches: int = 64,
     scales: Sequence[int] = (2, 3, 4),
+    degradation: str = "clean",
 ) -> QuantReport:
     """Quantise ``checkpoint``, score it on Set5 through ``engine`` against PyTorch fp32, and write
-    ``out`` only if no scale loses more than ``tolerance`` dB."""
+    ``out`` only if no scale loses more than ``tolerance`` dB. ``degradation`` damages the calibration
+    inputs (a :mod:`vdsr.degrade` spec: use the model's own training mix for a real-world model)."""
     fp32 = onnx_for(checkpoint, "int8")
     images = load_rgb_folder(data_root / "Set5")
     tile = np.ascontiguousarray(np.random.default_rng(0).random((1, 1, 256, 256), dtype=np.float32))
@@ -102,7 +104,7 @@ def build_int8(
         candidate = quantize_qdq(
             fp32,
             Path(tmp) / "int8.onnx",
-            calibration_patches(data_root / "T91", count=patches),
+            calibration_patches(data_root / "T91", count=patches, degradation=degradation),
             keep_first=keep_first,
             method=method,
         )

@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-first", type=int, default=3, help="leading convolutions kept in fp32")
     p.add_argument("--calibration", default="minmax", choices=CALIBRATION_METHODS)
     p.add_argument("--patches", type=int, default=64, help="96x96 T91 calibration patches")
+    p.add_argument("--degradation", default="clean", help="damage for the calibration inputs, e.g. jpeg:30-95")
     p.add_argument("--data-dir", type=Path, help="datasets root (default $VDSR_DATA_DIR or ../shared/data)")
     return p
 
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             keep_first=args.keep_first,
             method=args.calibration,
             patches=args.patches,
+            degradation=args.degradation,
         )
     except (CheckpointError, EngineUnavailableError, FileNotFoundError, ValueError) as exc:
         print(f"to_int8.py: error: {exc}", file=sys.stderr)

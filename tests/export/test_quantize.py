@@ -51,6 +51,13 @@ def test_calibration_patches_are_real_network_inputs_drawn_deterministically(sma
         calibration_patches(small_data / "T91", count=1, size=4096)
 
 
+def test_calibration_takes_the_same_degradation_spec(small_data: Path) -> None:
+    clean = calibration_patches(small_data / "T91", count=4, size=32, seed=3)
+    damaged = calibration_patches(small_data / "T91", count=4, size=32, seed=3, degradation="jpeg:20")
+    for a, b in zip(clean, damaged, strict=True):  # the same crops, of a JPEG-damaged input
+        assert not np.array_equal(a, b) and np.abs(a - b).mean() < 0.05
+
+
 def test_first_last_conv_and_residual_add_stay_fp32(int8_model: Path, tiny_checkpoint: Path) -> None:
     fp32 = onnx.load(str(onnx_for(tiny_checkpoint, "test")))
     convs = [n.name for n in fp32.graph.node if n.op_type == "Conv"]
