@@ -6,7 +6,6 @@ Rendering only: the numbers come from :mod:`benchmarks.measure`.
 from __future__ import annotations
 
 import datetime as _dt
-import importlib.metadata
 import os
 import platform
 from pathlib import Path
@@ -17,6 +16,7 @@ import torch
 from benchmarks.measure import BASELINE, Result
 from benchmarks.peak import CHANNELS, DEPTH, Peak, best_peaks
 from benchmarks.workloads import Workload
+from engines.fingerprint import runtime_versions
 from engines.onnx_cache import file_sha256
 from vdsr.checkpoint import read_checkpoint_info
 from vdsr.cpu import cpu_name, gpu_summary, machine_summary
@@ -28,12 +28,7 @@ _LIBRARIES = ("torch", "onnx", "onnxruntime", "openvino", "tensorrt", "numpy")
 
 def system_info() -> dict[str, str]:
     """When and where the run happened: the machine (:func:`vdsr.cpu.machine_summary`), load and libraries."""
-    versions = {}
-    for lib in _LIBRARIES:
-        try:
-            versions[lib] = importlib.metadata.version(lib)
-        except importlib.metadata.PackageNotFoundError:
-            versions[lib] = "not installed"
+    versions = runtime_versions(_LIBRARIES, missing="not installed")
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     no_gpu = "" if gpu_summary() else ", no GPU visible to PyTorch"
     return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+from collections.abc import Sequence
 
 from vdsr.cpu import cpu_name
 
@@ -16,14 +17,14 @@ __all__ = ["RUNTIMES", "machine_key", "runtime_versions"]
 RUNTIMES = ("torch", "onnxruntime", "openvino")
 
 
-def runtime_versions() -> dict[str, str]:
-    """The installed version of each CPU runtime (``-`` where it is not installed)."""
+def runtime_versions(names: Sequence[str] = RUNTIMES, missing: str = "-") -> dict[str, str]:
+    """The installed version of each package in ``names`` (``missing`` where it is not installed)."""
     versions = {}
-    for runtime in RUNTIMES:
+    for name in names:
         try:
-            versions[runtime] = importlib.metadata.version(runtime)
+            versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
-            versions[runtime] = "-"
+            versions[name] = missing
     return versions
 
 
