@@ -20,6 +20,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from engines.int8_qdq import quantize_static_qdq
 from engines.timing import latency_seconds
 from vdsr.cpu import cpu_has_native_bf16
 
@@ -70,26 +71,8 @@ def _conv_onnx(path: Path) -> Path:
 
 
 def _qdq(fp32: Path, out: Path, x: np.ndarray) -> Path:
-    """The QDQ int8 stack, with the settings :func:`engines.int8_qdq.quantize_qdq` uses."""
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self._feeds = iter([{"x": x}])
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            return next(self._feeds, None)
-
-    quantize_static(
-        str(fp32),
-        str(out),
-        Reader(),
-        quant_format=QuantFormat.QDQ,
-        per_channel=True,
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-    )
-    return out
+    """The QDQ int8 stack, with the settings the int8 models use (:mod:`engines.int8_qdq`)."""
+    return quantize_static_qdq(fp32, out, "x", [x])
 
 
 def _torch(precision: str) -> Run:

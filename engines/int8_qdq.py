@@ -61,10 +61,17 @@ def fp32_nodes(proto: onnx.ModelProto, keep_first: int) -> list[str]:
     return list(dict.fromkeys([*convs[:keep_first], convs[-1], *adds]))
 
 
-def quantize_qdq(
-    fp32: Path, out: Path, patches: Sequence[np.ndarray], *, keep_first: int = 3, method: str = "minmax"
+def quantize_static_qdq(
+    fp32: Path,
+    out: Path,
+    input_name: str,
+    patches: Sequence[np.ndarray],
+    *,
+    exclude: Sequence[str] = (),
+    method: str = "minmax",
 ) -> Path:
-    """Write the QDQ int8 model of ``fp32`` to ``out``, calibrated on ``patches``; metadata carried over."""
+    """ONNX Runtime's static QDQ quantisation with this project's settings (per-channel int8 weights,
+    uint8 activations), calibrated on ``patches``; the nodes in ``exclude`` stay fp32."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -72,7 +79,6 @@ def quantize_qdq(
         QuantType,
         quantize_static,
     )
-    from onnxruntime.quantization.shape_inference import quant_pre_process
 
     if method not in CALIBRATION_METHODS:
         raise ValueError(f"calibration method must be one of {CALIBRATION_METHODS}, got {method!r}")
@@ -81,31 +87,40 @@ def quantize_qdq(
         "percentile": CalibrationMethod.Percentile,
         "entropy": CalibrationMethod.Entropy,
     }[method]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._feeds = iter([{input_name: p} for p in patches])
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self._feeds, None)
+
+    quantize_static(
+        str(fp32),
+        str(out),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        nodes_to_exclude=list(exclude),
+        calibrate_method=calibrate,
+    )
+    return out
+
+
+def quantize_qdq(
+    fp32: Path, out: Path, patches: Sequence[np.ndarray], *, keep_first: int = 3, method: str = "minmax"
+) -> Path:
+    """Write the QDQ int8 model of ``fp32`` to ``out``, calibrated on ``patches``; metadata carried over."""
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(fp32), str(prepared))  # shape inference and graph clean-up, as ORT recommends
         proto = onnx.load(str(prepared))
-        input_name = proto.graph.input[0].name
-
-        class Reader(CalibrationDataReader):
-            def __init__(self) -> None:
-                self._feeds = iter([{input_name: p} for p in patches])
-
-            def get_next(self) -> dict[str, np.ndarray] | None:
-                return next(self._feeds, None)
-
         excluded = fp32_nodes(proto, keep_first)
-        quantize_static(
-            str(prepared),
-            str(out),
-            Reader(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            nodes_to_exclude=excluded,
-            calibrate_method=calibrate,
-        )
+        quantize_static_qdq(prepared, out, proto.graph.input[0].name, patches, exclude=excluded, method=method)
     quantized = onnx.load(str(out))
     settings = {"keep_fp32": excluded, "calibration": method, "patches": len(patches)}
     meta = {k: v for k, v in read_onnx_metadata(proto).items() if k.startswith("vdsr.")}
