@@ -23,7 +23,7 @@ from demo.video_job import VideoJob
 from demo.video_plan import VideoPlan
 from vdsr.imageio import write_image
 from vdsr.pipeline import InputError, Upscaler
-from vdsr.video import VideoError, VideoResult
+from vdsr.video import VideoError, VideoResult, as_displayed
 from vdsr.video import upscale_video as video_upscale
 
 __all__ = ["VideoHandlers"]
@@ -153,8 +153,8 @@ class VideoHandlers:
             self.state.speeds.record(run.model.name, engine or "auto", pixels, time.perf_counter() - started)
         out = self.state.work.request_folder()
         name = f"{file_stem(path, 'video')}_f{index:06d}_{scale_tag(value)}"
-        bicubic_path = str(write_image(out / f"{name}_bicubic.png", bicubic))
-        sr_path = str(write_image(out / f"{name}_vdsr.png", sr))
+        bicubic_path = str(write_image(out / f"{name}_bicubic.png", as_displayed(bicubic, info)))
+        sr_path = str(write_image(out / f"{name}_vdsr.png", as_displayed(sr, info)))
         return (bicubic_path, sr_path), table, caption + run.describe()
 
     def upscale_video(
@@ -208,7 +208,8 @@ class VideoHandlers:
                 latest, frame = job.tap.latest, gr.skip()
                 if latest is not None and job.tap.frames != shown:
                     shown = job.tap.frames
-                    frame = str(write_image(out / f"latest_{shown:06d}.jpg", latest, quality=85))
+                    shape = as_displayed(latest, plan.info, upright=False)
+                    frame = str(write_image(out / f"latest_{shown:06d}.jpg", shape, quality=85))
                 # Yield at every poll, new frame or not: a cancelled request can close the generator only here.
                 yield gr.skip(), f"{job.done} of {job.total} frames done.", frame
         finally:

@@ -6,6 +6,7 @@ the shared test videos (carphone, bigbuckbunny) are used for a few frames only.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from fractions import Fraction
@@ -21,6 +22,7 @@ from vdsr.pipeline import Upscaler
 from vdsr.resize import scaled_size
 from vdsr.video import (
     VideoError,
+    as_displayed,
     extract_frames,
     probe_video,
     upscale_video,
@@ -144,6 +146,19 @@ def test_probe_carphone() -> None:
     assert info.codec == "h264" and not info.has_audio and info.audio_codec is None
     assert (info.color_matrix, info.color_range, info.rotation) == ("bt601", "limited", 0)
     assert info.duration == pytest.approx(4.004, abs=0.01)
+    assert info.sample_aspect_ratio == Fraction(128, 117)  # players show it 193 pixels wide, not 176
+
+
+def test_display_size_stretches_the_coded_rows() -> None:
+    info = probe_video(_shared("carphone_pristine.mp4"))
+    assert info.display_size(288, 352) == (288, 385)  # an x2 upscale keeps the pixel aspect
+    turned = dataclasses.replace(info, rotation=90)
+    assert turned.display_size(352, 288) == (385, 288)  # upright, the coded rows are its columns
+    square = dataclasses.replace(info, sample_aspect_ratio=Fraction(1))
+    assert square.display_size(288, 352) == (288, 352)
+    frame = np.zeros((144, 176, 3), np.uint8)
+    assert as_displayed(frame, info).shape == (144, 193, 3)
+    assert as_displayed(frame, turned, upright=False).shape == (193, 144, 3)  # turned first, then stretched
 
 
 def test_probe_tags_and_rotation(tmp_path: Path) -> None:
@@ -417,8 +432,8 @@ def test_extract_frames(tmp_path: Path) -> None:
     paths = extract_frames(src, [5, 0, 5], model, 2, tmp_path / "stills")
     assert [p.name for p in paths] == ["carphone_pristine_f000000_x2.png", "carphone_pristine_f000005_x2.png"]
     pair = read_image(paths[1])
-    assert pair.shape == (288, 704, 3) and pair.dtype == np.uint8
-    assert not np.array_equal(pair[:, :352], pair[:, 352:])
+    assert pair.shape == (288, 770, 3) and pair.dtype == np.uint8  # 352 wide, shown 385 wide (pixels 128/117)
+    assert not np.array_equal(pair[:, :385], pair[:, 385:])
     with pytest.raises(VideoError) as exc:
         extract_frames(src, [500], BICUBIC, 2, tmp_path / "stills")
     assert "past the end (120 frames)" in _one_line(exc)

@@ -34,7 +34,7 @@ from vdsr.video.errors import VideoError
 from vdsr.video.formats import MAX_OUTPUT_PIXELS, MAX_VIDEO_PIXELS, OUTPUT_SUFFIXES, VIDEO_SUFFIXES
 
 if TYPE_CHECKING:
-    from vdsr.video.frames import extract_frames, read_frames
+    from vdsr.video.frames import as_displayed, extract_frames, read_frames
     from vdsr.video.probe import VideoInfo, probe_video
     from vdsr.video.upscale import VideoResult, upscale_video
 
@@ -46,6 +46,7 @@ __all__ = [
     "VideoError",
     "VideoInfo",
     "VideoResult",
+    "as_displayed",
     "extract_frames",
     "read_frames",
     "probe_video",
@@ -58,6 +59,7 @@ _NEEDS_PYAV = {
     "probe_video": "probe",
     "VideoResult": "upscale",
     "upscale_video": "upscale",
+    "as_displayed": "frames",
     "extract_frames": "frames",
     "read_frames": "frames",
 }

@@ -6,20 +6,36 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from vdsr.imageio import write_image
 from vdsr.pipeline import Upscaler
 from vdsr.video.colour import to_rgb
 from vdsr.video.errors import VideoError
-from vdsr.video.probe import decode_frames, open_video, probe_video, video_stream
+from vdsr.video.probe import VideoInfo, decode_frames, open_video, probe_video, video_stream
 
-__all__ = ["extract_frames", "read_frames"]
+__all__ = ["as_displayed", "extract_frames", "read_frames"]
 
 
 def _orient(img: np.ndarray, rotation: int) -> np.ndarray:
     """Apply a counter-clockwise display rotation to pixels (for still images)."""
     turns = round(rotation / 90) % 4
     return np.ascontiguousarray(np.rot90(img, turns)) if turns else img
+
+
+def as_displayed(rgb: np.ndarray, info: VideoInfo, *, upright: bool = True) -> np.ndarray:
+    """A frame (or its upscale) as players show it, for pictures meant to be looked at, never for scoring.
+
+    Non-square pixels (128/117 on NTSC 4:3 sources such as carphone) are stretched to square ones,
+    so a preview has the video's shape; ``upright=False`` says the frame is still in coded
+    orientation and turns it first.
+    """
+    if not upright:
+        rgb = _orient(rgb, info.rotation)
+    height, width = info.display_size(*rgb.shape[:2])
+    if (height, width) == rgb.shape[:2]:
+        return rgb
+    return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.LANCZOS))
 
 
 def read_frames(src: str | Path, frame_indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
@@ -66,8 +82,8 @@ def extract_frames(
     """Write bicubic | upscaler side-by-side PNGs of chosen frames, for a quick look.
 
     Each PNG is (H', 2 * W', 3) uint8 with the plain bicubic upscale on the left
-    and ``upscaler``'s on the right (H', W' = the upscaled frame size), turned
-    upright if the video carries a display rotation. Frames are decoded in order
+    and ``upscaler``'s on the right (H', W' = the upscaled frame size as players show it:
+    turned upright, non-square pixels stretched). Frames are decoded in order
     from the start, so late indices in long videos take a while.
 
     Args:
@@ -90,6 +106,6 @@ def extract_frames(
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for index, rgb in read_frames(src, frame_indices):
-        pair = np.hstack([bicubic.upscale(rgb, scale), upscaler.upscale(rgb, scale)])
+        pair = np.hstack([as_displayed(up.upscale(rgb, scale), info) for up in (bicubic, upscaler)])
         written.append(write_image(out_dir / f"{src.stem}_f{index:06d}_x{scale:g}.png", pair))
     return written

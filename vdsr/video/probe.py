@@ -50,6 +50,8 @@ class VideoInfo:
             (HLG) or ``unknown``; carried to the output unchanged.
         rotation: display rotation in degrees, counter-clockwise (0, 90, 180, -90).
         audio_codecs: codec name of each audio stream, in order.
+        sample_aspect_ratio: width of a pixel over its height as players show it (128/117 for
+            NTSC 4:3 DVD-style frames); 1 for square pixels.
     """
 
     path: Path
@@ -67,6 +69,19 @@ class VideoInfo:
     color_transfer: str
     rotation: int
     audio_codecs: tuple[str, ...] = ()
+    sample_aspect_ratio: Fraction = Fraction(1)
+
+    def display_size(self, height: int, width: int) -> tuple[int, int]:
+        """(height, width) at which players show an upright frame of this size, pixel aspect applied.
+
+        The aspect stretches the coded frame's rows, so a frame turned by 90 degrees stretches its columns.
+        """
+        sar = self.sample_aspect_ratio
+        if sar == 1:
+            return height, width
+        if self.rotation in (90, -90, 270, -270):
+            return max(1, round(height * sar)), width
+        return height, max(1, round(width * sar))
 
     @property
     def has_audio(self) -> bool:
@@ -139,6 +154,13 @@ def _stream_fps(stream: av.VideoStream) -> Fraction:
     return Fraction(25)
 
 
+def _sample_aspect_ratio(stream: av.VideoStream) -> Fraction:
+    for sar in (stream.sample_aspect_ratio, stream.codec_context.sample_aspect_ratio):
+        if sar and 0 < sar < 100:
+            return Fraction(sar)
+    return Fraction(1)
+
+
 def _stream_duration(container: av.container.InputContainer, stream: av.VideoStream) -> float:
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
@@ -189,4 +211,5 @@ def probe_video(path: str | Path, *, max_pixels: int = MAX_VIDEO_PIXELS) -> Vide
             color_transfer=transfer_name(first),
             rotation=int(first.rotation or 0),
             audio_codecs=tuple(s.codec_context.name for s in container.streams.audio),
+            sample_aspect_ratio=_sample_aspect_ratio(stream),
         )
