@@ -208,8 +208,8 @@ class VideoHandlers:
                 latest, frame = job.tap.latest, gr.skip()
                 if latest is not None and job.tap.frames != shown:
                     shown = job.tap.frames
-                    shape = as_displayed(latest, plan.info, upright=False)
-                    frame = str(write_image(out / f"latest_{shown:06d}.jpg", shape, quality=85))
+                    picture = as_displayed(latest, plan.info, upright=False)
+                    frame = str(write_image(out / f"latest_{shown:06d}.jpg", picture, quality=85))
                 # Yield at every poll, new frame or not: a cancelled request can close the generator only here.
                 yield gr.skip(), f"{job.done} of {job.total} frames done.", frame
         finally:
