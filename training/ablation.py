@@ -106,7 +106,7 @@ def run_ablation(
     images = load_rgb_folder(data_root / base.val_set)
     result = StudyResult(evaluate({"bicubic": Upscaler(None)}, images, scales), [])
     for cfg in configs:
-        run = dataclasses.replace(base, arch=cfg.arch, repeats=cfg.repeats, channels=cfg.channels)
+        run = dataclasses.replace(base, **dataclasses.asdict(cfg))
         run_dir = out_dir / cfg.name
         variant = _cached(run_dir, run, scales)
         if variant is None:

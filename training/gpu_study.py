@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, get_origin, get_type_hints
+from typing import Any
 
 import numpy as np
 import torch
@@ -150,11 +150,7 @@ def train_within(
 
 def load_schedule(path: Path, **changes: Any) -> TrainConfig:
     """A TrainConfig from a JSON file of its fields, with ``changes`` applied."""
-    values = {**TrainConfig.from_file(path), **changes}
-    for key, kind in get_type_hints(TrainConfig).items():
-        if get_origin(kind) is tuple and key in values:
-            values[key] = tuple(values[key])
-    return TrainConfig(**values)
+    return TrainConfig.from_values({**TrainConfig.from_file(path), **changes})
 
 
 def _evaluate_paths(

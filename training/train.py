@@ -48,12 +48,13 @@ EVAL_OPTIONS = TorchOptions(precision="fp32")  # reported quality figures are fp
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a run; saved into every checkpoint."""
+class TrainConfig(ModelConfig):
+    """Everything that defines a run, saved into every checkpoint: the network (``arch``, ``repeats`` and
+    ``channels``, defined and checked by :class:`~vdsr.config.ModelConfig`) and the recipe.
 
-    arch: str = "plain"
-    repeats: int = 18
-    channels: int = 64
+    The fields stay flat, so a run's JSON file and its command-line flags read the same.
+    """
+
     scales: tuple[int, ...] = (2, 3, 4)
     patch_size: int = 41
     batch_size: int = 64
@@ -83,8 +84,21 @@ class TrainConfig:
     degradation_variants: int = 4  # precomputed versions of each low-resolution image per random spec
     val_degradations: tuple[str, ...] = ()  # validation also scores Set5 under these specs (e.g. jpeg:50)
 
+    @property
+    def model(self) -> ModelConfig:
+        """The network this run trains."""
+        return ModelConfig(self.arch, self.repeats, self.channels)
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> TrainConfig:
+        """Build from JSON-like values (lists where the fields are tuples)."""
+        hints = get_type_hints(cls)
+        converted: dict[str, Any] = {k: tuple(v) if get_origin(hints[k]) is tuple else v for k, v in values.items()}
+        return cls(**converted)
+
     @classmethod
     def from_file(cls, path: str | Path) -> dict[str, Any]:
+        """The field values a JSON file sets; unknown keys are an error, so typos fail loudly."""
         data = json.loads(Path(path).read_text())
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
@@ -227,7 +241,7 @@ def train(
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # one patch shape all run long: let cuDNN pick its fastest kernels
     torch.manual_seed(cfg.seed)
-    model_cfg = ModelConfig(arch=cfg.arch, repeats=cfg.repeats, channels=cfg.channels)
+    model_cfg = cfg.model
     model = build_model(model_cfg).to(device, memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg, model)
     state_path, log_path = out_dir / "state.pt", out_dir / "log.csv"
@@ -411,11 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         given = getattr(args, f.name, None)
         if given is not None:
             values[f.name] = given
-    for key, kind in get_type_hints(TrainConfig).items():
-        if get_origin(kind) is tuple and key in values:
-            values[key] = tuple(values[key])
-    cfg = TrainConfig(**values)
-    out = args.out or Path("runs") / ModelConfig(arch=cfg.arch, repeats=cfg.repeats, channels=cfg.channels).name
+    cfg = TrainConfig.from_values(values)
+    out = args.out or Path("runs") / cfg.model.name
     path = train(cfg, out, data_dir(args.data_dir), show_progress=not args.quiet, workers=args.workers, stop=args.stop)
     print(f"checkpoint: {path}")  # noqa: T201 - CLI output
     return 0

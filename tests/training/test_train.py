@@ -121,6 +121,17 @@ def test_a_loss_border_that_leaves_no_patch_is_refused(small_data: Path, tmp_pat
     assert load_checkpoint(out / "last.safetensors")[1].training["config"]["loss_border"] == 4
 
 
+def test_the_network_fields_are_the_model_configs(tmp_path: Path) -> None:
+    cfg = TrainConfig.from_values({"arch": "bn", "repeats": 4, "scales": [2, 4], "val_degradations": ["jpeg:50"]})
+    assert cfg.model == ModelConfig("bn", 4, 64) and cfg.model.name == "vdsr-bn-6"
+    assert cfg.scales == (2, 4) and cfg.val_degradations == ("jpeg:50",)  # JSON lists become the fields' tuples
+    with pytest.raises(ValueError, match="unknown arch"):  # checked once, by ModelConfig
+        TrainConfig(arch="wide")
+    (tmp_path / "run.json").write_text('{"arch": "plain", "repeat": 4}')
+    with pytest.raises(ValueError, match="unknown keys"):
+        TrainConfig.from_file(tmp_path / "run.json")
+
+
 def test_learning_rate_schedule() -> None:
     cfg = TrainConfig(lr=1e-3, warmup=10, iterations=110, min_lr=0.0)
     assert learning_rate(cfg, 0) == 1e-4
