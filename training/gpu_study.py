@@ -240,12 +240,15 @@ def _study_text(result: StudyResult, planned: int) -> str:
     return f"{head}\n\nTable, plot and reading in docs/ablation.md{best}."
 
 
+def _unfinished(head: str, step: int, cfg: TrainConfig, not_compared: str) -> str:
+    """A part the time limit cut short: in training, or trained but not yet measured."""
+    return f"{head} (time limit)" if step < cfg.iterations else f"{head}\n\n{not_compared} (time limit)."
+
+
 def _combined_text(name: str, step: int, cfg: TrainConfig, comparison: dict[str, Any] | None) -> str:
     head = f"## 2. Combined model {name}: step {step:,} of {cfg.iterations:,}"
-    if step < cfg.iterations:
-        return f"{head} (time limit)"
-    if comparison is None:
-        return f"{head}\n\nNot yet compared with the shipped model (time limit)."
+    if step < cfg.iterations or comparison is None:
+        return _unfinished(head, step, cfg, "Not yet compared with the shipped model")
     set5 = scores_from_json(comparison["set5"])
     holdout = scores_from_json(comparison["holdout"])
     verdict = decide(comparison["candidate"], comparison["shipped"], holdout, set5)
@@ -260,10 +263,8 @@ def _combined_text(name: str, step: int, cfg: TrainConfig, comparison: dict[str,
 
 def _real_text(step: int, cfg: TrainConfig, comparison: dict[str, Any] | None) -> str:
     head = f"## 3. Real-world model from scratch: step {step:,} of {cfg.iterations:,}"
-    if step < cfg.iterations:
-        return f"{head} (time limit)"
-    if comparison is None:
-        return f"{head}\n\nNot yet scored (time limit)."
+    if step < cfg.iterations or comparison is None:
+        return _unfinished(head, step, cfg, "Not yet scored")
     rows = scores_from_json(comparison["holdout"])
     tables = "\n\n".join(f"x{s}:\n\n{format_degradation_table(rows, s)}" for s in sorted({r.scale for r in rows}))
     return f"{head}\n\nHeld-out video frames, PSNR dB on Y (gain over bicubic):\n\n{tables}"
