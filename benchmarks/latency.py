@@ -4,7 +4,7 @@ Engines: every (backend, precision) pair ``auto`` considers on this CPU (fp32 on
 backend, bf16 where native, int8), backends on a GPU where there is one, and ``auto``
 itself (:func:`benchmarks.measure.engine_rows`). Workloads
 (:func:`benchmarks.workloads.make_workloads`; each a luma plane exactly as the pipeline
-feeds the network): a 256x256 tile, a whole Set5 image, and a 480p video frame upscaled
+feeds the network): a 256x256 tile, a whole Set5 image, and 360p and 480p video frames upscaled
 x2 (skipped by ``--quick``). Each engine runs ``--warmup`` untimed calls, then
 ``--repeats`` timed ones; the table gives the median. Effective GFLOP/s is ``2 x conv
 weights x pixels / latency``, printed beside the machine's peak for the engine's
@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="shipped model name or checkpoint (default: vdsr-20)")
     p.add_argument("--repeats", type=int, default=None, help="timed calls per input (default 5, --quick 3)")
     p.add_argument("--warmup", type=int, default=1, help="untimed calls first (default %(default)s)")
-    p.add_argument("--quick", action="store_true", help="skip the 480p frame")
+    p.add_argument("--quick", action="store_true", help="skip the video frames (360p and 480p)")
     p.add_argument("--engines", nargs="+", default=None, help=f"subset of {[*ENGINES.names(), AUTO]}")
     p.add_argument("--scales", nargs="+", type=int, default=[2, 3, 4], help="Set5 scales for PSNR")
     p.add_argument("--out-dir", type=Path, default=_REPO_ROOT / "docs", help="where benchmarks.md/.png go")

@@ -68,8 +68,8 @@ def make_workloads(images: dict[str, np.ndarray], *, quick: bool) -> list[Worklo
 
     * ``tile 256``: a 256x256 crop of Set5 ``baby`` at x2;
     * ``Set5 baby x2``: the whole image, 512x512;
-    * ``480p x2``: a Big Buck Bunny frame at 854x480, upscaled x2, so the network
-      runs at 960x1708 in one call (left out when ``quick``).
+    * ``360p x2`` and ``480p x2``: a Big Buck Bunny frame at 640x360 and at 854x480, upscaled
+      x2, so the network runs at 1280x720 and 1708x960 in one call (left out when ``quick``).
     """
     name = "baby" if "baby" in images else sorted(images)[0]
     y = _upscaled_luma(images[name], 2)
@@ -81,11 +81,16 @@ def make_workloads(images: dict[str, np.ndarray], *, quick: bool) -> list[Worklo
         Workload(f"Set5 {name} x2", y[None, None], f"Set5 {name}, bicubic x2, {w}x{h}"),
     ]
     if not quick:
-        lr_size = (480, 854)
-        frame = _video_frame(lr_size)
-        if frame is None:  # no OpenCV or no video: a Set5 image stretched to the same size
-            frame = (from_float(imresize(to_float(images[name]), lr_size), np.dtype(np.uint8)), f"Set5 {name} resized")
-        rgb, source = frame
-        up = rgb_to_ycbcr(imresize(to_float(rgb), scaled_size(*lr_size, 2)))[..., 0].astype(np.float32)
-        workloads.append(Workload(f"480p x2 ({up.shape[1]}x{up.shape[0]})", up[None, None], source))
+        for label, lr_size in (("360p", (360, 640)), ("480p", (480, 854))):
+            workloads.append(_frame_workload(label, lr_size, images[name]))
     return workloads
+
+
+def _frame_workload(label: str, lr_size: tuple[int, int], fallback: np.ndarray) -> Workload:
+    """A video frame of ``lr_size`` (H, W) upscaled x2, as the network sees it in one call."""
+    frame = _video_frame(lr_size)
+    if frame is None:  # no OpenCV or no video: a Set5 image stretched to the same size
+        frame = (from_float(imresize(to_float(fallback), lr_size), np.dtype(np.uint8)), "Set5 image resized")
+    rgb, source = frame
+    up = rgb_to_ycbcr(imresize(to_float(rgb), scaled_size(*lr_size, 2)))[..., 0].astype(np.float32)
+    return Workload(f"{label} x2 ({up.shape[1]}x{up.shape[0]})", up[None, None], source)
