@@ -10,6 +10,7 @@ Modules, one job each:
 - :mod:`~vdsr.video.request`: checks on an upscale request before anything is opened.
 - :mod:`~vdsr.video.encoder`: the H.264 stream, and a track end that players read as the source's duration.
 - :mod:`~vdsr.video.files`: outputs written whole (hidden temporary, renamed) with the normal file mode.
+- :mod:`~vdsr.video.overlap`: each frame upscaled on a worker thread while the next decodes and the last encodes.
 - :mod:`~vdsr.video.transcode`: the decode -> upscale -> encode loop, audio interleaved.
 - :mod:`~vdsr.video.upscale`: :func:`upscale_video`, the whole run: checks, output size, one pass or a job.
 - :mod:`~vdsr.video.index`: every frame's exact timestamp, from the packets; a trim as a frame range.

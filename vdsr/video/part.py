@@ -14,12 +14,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 
 from vdsr.pipeline import Upscaler
 from vdsr.video.encoder import OutputFile, VideoEncoder, upscale_frame
 from vdsr.video.errors import VideoError
 from vdsr.video.files import written_whole
 from vdsr.video.index import seek_point
+from vdsr.video.overlap import FramePipeline
 from vdsr.video.probe import VideoInfo, decode_frames, open_video, video_stream
 from vdsr.video.segments import Segment
 
@@ -54,15 +56,25 @@ def encode_part(
         with av.open(str(hidden), mode="w", format=PART_FORMAT) as out:
             encoder: VideoEncoder | None = None
             frames = 0
-            for vin, frame, pts in _segment_frames(info.path, segment):
-                if encoder is None:
-                    encoder = VideoEncoder(out, vin, info, output, frame)
-                sr = upscale_frame(frame, info, upscaler, settings.scale, output.size)
-                encoder.encode(sr, pts - segment.start_pts)
+
+            def write(sr: np.ndarray, pts: int) -> None:
+                nonlocal frames
+                assert encoder is not None  # opened before the first frame is pushed
+                encoder.encode(sr, pts)
                 frames += 1
                 report(frames)
-            if encoder is None:
-                raise VideoError(f"{info.path}: no frames from {segment.start_pts} on (segment {segment.number})")
+
+            def upscale(frame: av.VideoFrame) -> np.ndarray:
+                return upscale_frame(frame, info, upscaler, settings.scale, output.size)
+
+            with FramePipeline(upscale, write) as pipeline:
+                for vin, frame, pts in _segment_frames(info.path, segment):
+                    if encoder is None:
+                        encoder = VideoEncoder(out, vin, info, output, frame)
+                    pipeline.push(frame, pts - segment.start_pts)
+                if encoder is None:
+                    raise VideoError(f"{info.path}: no frames from {segment.start_pts} on (segment {segment.number})")
+                pipeline.finish()
             encoder.close(settings.frame_step)
     return frames
 

@@ -19,6 +19,7 @@ from vdsr.pipeline import Upscaler
 from vdsr.video.audio import AudioTrack
 from vdsr.video.encoder import OutputFile, VideoEncoder, upscale_frame
 from vdsr.video.errors import VideoError, first_line
+from vdsr.video.overlap import FramePipeline
 from vdsr.video.probe import VideoInfo, time_base
 from vdsr.video.request import Trim
 
@@ -61,7 +62,9 @@ class Transcoder:
         self.held: dict[int, list[av.Packet]] = {s.index: [] for s in self.audio_in}  # audio before the first frame
         self.tracks: dict[int, AudioTrack] = {}
         self.vout: VideoEncoder | None = None
-        self.frames = 0
+        self.pipeline: FramePipeline | None = None  # opened with the video stream, at the first frame
+        self.frames = 0  # frames taken (upscaled or on their way); self.written: encoded
+        self.written = 0
         self.t0 = self.t_last = 0.0
         self.keep_from, self.shift = -np.inf, 0.0  # audio window start and timestamp shift, seconds
         self.t_end = np.inf  # end of the written video, known once the video is done
@@ -85,6 +88,8 @@ class Transcoder:
                     break
             self._finish()
         finally:
+            if self.pipeline is not None:
+                self.pipeline.close()
             self.out.close()
         return self.frames, self.t_end - self.t0, tuple(track.label for track in self.tracks.values())
 
@@ -138,7 +143,6 @@ class Transcoder:
         self._encode(frame, t)
         for track in self.tracks.values():
             track.flush(self.out, t, self.keep_from, self.shift)
-        self.report(self.frames)
         return self.trim.max_frames is not None and self.frames >= self.trim.max_frames
 
     def _begin(self, first: av.VideoFrame, t: float) -> None:
@@ -150,19 +154,29 @@ class Transcoder:
             origin = t if self.trim.start is None else self.origin + self.trim.start
             self.end_time = origin + self.trim.duration - self.frame_step / 2
         self.vout = VideoEncoder(self.out, self.vin, self.info, self.output, first)
+        self.pipeline = FramePipeline(self._upscale, self._write)
         for s in self.audio_in:
             self.tracks[s.index] = AudioTrack(s, self.out)
             self.tracks[s.index].pending = self.held.pop(s.index)
 
     def _encode(self, frame: av.VideoFrame, t: float) -> None:
-        """Upscale one decoded frame and encode it with its timestamp carried over (shifted by a trim)."""
-        if self.vout is None:
+        """Send one decoded frame to be upscaled and encoded, its timestamp carried over (shifted by a trim)."""
+        if self.pipeline is None:
             raise RuntimeError("the video stream is opened by the first frame")
-        sr = upscale_frame(frame, self.info, self.upscaler, self.scale, self.output.size)
         pts = frame.pts - self.shift_pts if frame.pts is not None else round((t - self.shift) / self.tb)
-        self.vout.encode(sr, pts)
+        self.pipeline.push(frame, pts)
         self.frames += 1
         self.t_last = t
+
+    def _upscale(self, frame: av.VideoFrame) -> np.ndarray:
+        return upscale_frame(frame, self.info, self.upscaler, self.scale, self.output.size)
+
+    def _write(self, sr: np.ndarray, pts: int) -> None:
+        if self.vout is None:
+            raise RuntimeError("the video stream is opened by the first frame")
+        self.vout.encode(sr, pts)
+        self.written += 1
+        self.report(self.written)
 
     def _finish(self) -> None:
         """Drain the encoder and the audio; a trimmed run stops the audio with the video."""
@@ -172,6 +186,8 @@ class Transcoder:
                 if self.trim.start is not None
                 else f"{self.info.path}: the video stream has no frames"
             )
+        if self.pipeline is not None:
+            self.pipeline.finish()
         self.vout.close(self.frame_step)
         self.t_end = self.t_last + self.frame_step
         until = self.t_end if self.trim.active else np.inf
