@@ -54,12 +54,14 @@ def gpu_summary() -> str | None:
 
 
 def machine_summary() -> str:
-    """One line for reports: CPU, cores, widest SIMD, torch version, and the GPU where torch sees one."""
+    """One line for reports: CPU, cores, the SIMD flags that set its speed per precision (widest vectors,
+    int8 dot products, native bf16, AMX), torch version, and the GPU where torch sees one."""
     import torch
 
     flags = cpu_flags() or set()
-    simd = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags]
+    widest = [f for f in ("avx512f", "avx2") if f in flags][:1]
+    extras = [f for f in ("avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8") if f in flags]
     gpu = gpu_summary()
     gpu = f", GPU {gpu}" if gpu else ""
-    simd_text = simd[0] if simd else "unknown SIMD"
+    simd_text = " ".join(widest + extras) if flags else "unknown SIMD"
     return f"{cpu_name()}, {os.cpu_count()} cores, {simd_text}, torch {torch.__version__}{gpu}"

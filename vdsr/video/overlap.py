@@ -20,6 +20,8 @@ __all__ = ["FramePipeline"]
 
 Frame = TypeVar("Frame")  # a decoded av.VideoFrame in the video code
 
+DEPTH = 1  # frames in flight by default; 0 runs each frame in the calling thread (the benchmark's serial baseline)
+
 
 class FramePipeline(Generic[Frame]):
     """``push`` frames in order; each is upscaled by ``upscale`` on a worker thread and then handed,
@@ -34,8 +36,9 @@ class FramePipeline(Generic[Frame]):
         upscale: Callable[[Frame], np.ndarray],
         encode: Callable[[np.ndarray, int], None],
         *,
-        depth: int = 1,
+        depth: int | None = None,
     ) -> None:
+        depth = DEPTH if depth is None else depth
         if depth < 0:
             raise ValueError(f"depth must be >= 0, got {depth}")
         self.upscale, self.encode, self.depth = upscale, encode, depth
