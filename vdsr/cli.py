@@ -106,6 +106,24 @@ def _model_identity(model: str | None, upscaler: Upscaler, ensemble: bool) -> di
     }
 
 
+def _cuda_devices(text: str) -> tuple[int, ...]:
+    """``--devices 0,1``: GPU numbers that exist here, each once."""
+    try:
+        devices = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"--devices takes GPU numbers separated by commas, such as 0,1; got {text!r}") from None
+    if not devices or len(set(devices)) != len(devices) or min(devices) < 0:
+        raise ValueError(f"--devices takes distinct GPU numbers separated by commas, such as 0,1; got {text!r}")
+    import torch
+
+    count = torch.cuda.device_count()
+    if count == 0:
+        raise ValueError("--devices: no CUDA GPU is visible here")
+    if max(devices) >= count:
+        raise ValueError(f"--devices: GPU {max(devices)} does not exist; this machine has {count} (0 to {count - 1})")
+    return devices
+
+
 def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
     from vdsr.video import extract_frames, probe_video, upscale_video  # PyAV: only a video input pays for it
 
@@ -114,6 +132,7 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     if args.ray is not None and importlib.util.find_spec("ray") is None:
         raise ValueError(RAY_MISSING)
+    devices = _cuda_devices(args.devices) if args.devices is not None else ()
     model = args.model
     if model is None:
         model, reason = pick_model("video")
@@ -137,9 +156,10 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
             segment_seconds=args.segment,
             restart=args.restart,
             model_identity=_model_identity(model, upscaler, args.ensemble),
-            workers=args.workers if args.workers is not None or args.ray is not None else 1,
+            workers=args.workers,
             make_upscaler=partial(_load_upscaler, model, args.engine, tile=args.tile, ensemble=args.ensemble),
             ray=args.ray,
+            devices=devices,
         )
     log.info(
         "wrote %s: %d frames, %dx%d, %.1f frames/s",
@@ -226,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and lossy WebP; vdsr-20 for lossless images)",
     )
     up.add_argument("--engine", default="auto", help="auto, torch, onnxruntime, openvino or tensorrt")
-    up.add_argument("--tile", type=int, default=None, help="tile size in output pixels (default 512)")
+    up.add_argument("--tile", type=int, default=None, help="tile size in output pixels (default 1024)")
     up.add_argument("--ensemble", action="store_true", help=ENSEMBLE_HELP)
     vid = up.add_argument_group("video")
     vid.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (default 18)")
@@ -249,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="upscale N segments at once, in N processes that each build the engine once (default 1; with "
         "--ray, one per node); on a CPU, give each a share of the cores with OMP_NUM_THREADS",
+    )
+    vid.add_argument(
+        "--devices",
+        metavar="0,1",
+        help="CUDA GPUs for the worker processes, dealt out in turn (default: one worker per GPU listed)",
     )
     vid.add_argument(
         "--ray",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -47,3 +48,13 @@ class Crash:
 def crashing(after: int) -> Upscaler:
     """An upscaler that ends its process on frame ``after + 1``; named like :func:`passthrough`'s in a manifest."""
     return Upscaler(Crash(after), receptive_radius=2)
+
+
+def on_device(log_dir: str, workers: int) -> Upscaler:
+    """:func:`passthrough`, after noting in ``log_dir`` which CUDA devices this process was given and
+    waiting (up to a minute) for the other workers to do the same, so that none finishes the job alone."""
+    (Path(log_dir) / f"{os.getpid()}.device").write_text(os.environ.get("CUDA_VISIBLE_DEVICES", "all"))
+    deadline = time.monotonic() + 60
+    while len(list(Path(log_dir).glob("*.device"))) < workers and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return passthrough()

@@ -48,3 +48,28 @@ def test_bad_workers_is_one_line(job: list[str], capsys: pytest.CaptureFixture[s
     capsys.readouterr()
     assert main([*job, "--workers", "0"]) == 2
     assert capsys.readouterr().err.strip() == "error: --workers must be >= 1, got 0"
+
+
+@pytest.mark.parametrize(
+    ("devices", "message"),
+    [
+        ("0,x", "error: --devices takes GPU numbers separated by commas, such as 0,1; got '0,x'"),
+        ("1,1", "error: --devices takes distinct GPU numbers separated by commas, such as 0,1; got '1,1'"),
+    ],
+)
+def test_bad_devices_are_one_line(
+    job: list[str], capsys: pytest.CaptureFixture[str], devices: str, message: str
+) -> None:
+    capsys.readouterr()
+    assert main([*job, "--devices", devices]) == 2
+    assert capsys.readouterr().err.strip() == message
+
+
+def test_devices_need_a_gpu(job: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    if torch.cuda.device_count():
+        pytest.skip("this machine has a CUDA GPU; the message is for machines without one")
+    capsys.readouterr()
+    assert main([*job, "--devices", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --devices: no CUDA GPU is visible here"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_video import FAST, make_clip
-from tests.video.refiners import crashing
+from tests.video.refiners import crashing, on_device, passthrough
 from vdsr.cli import main
 from vdsr.video import VideoError, upscale_video
 
@@ -35,3 +35,25 @@ def test_a_worker_that_dies_stops_the_run_and_the_job_continues(tmp_path: Path) 
     reference = upscale_video(clip, tmp_path / "reference.mp4", crashing(10**6), 2, **settings)
     result = upscale_video(clip, dst, crashing(10**6), 2, **settings)
     assert result.resumed <= 2 and dst.read_bytes() == reference.path.read_bytes()
+
+
+def test_each_worker_sees_only_its_own_device(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=40)
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    settings = {"segment_seconds": 0.4, "model_identity": {"model": "test"}, **FAST}
+    reference = upscale_video(clip, tmp_path / "reference.mp4", passthrough(), 2, **settings)
+    # no GPU is needed: the workers only record what they were given (one worker per device by default)
+    result = upscale_video(
+        clip,
+        tmp_path / "out.mp4",
+        passthrough(),
+        2,
+        devices=(3, 5),
+        make_upscaler=partial(on_device, str(seen), 2),
+        **settings,
+    )
+    assert sorted(p.read_text() for p in seen.iterdir()) == ["3", "5"]
+    assert result.path.read_bytes() == reference.path.read_bytes()
+    with pytest.raises(VideoError, match="Ray gives its actors GPUs itself"):
+        upscale_video(clip, tmp_path / "ray.mp4", passthrough(), 2, devices=(0,), ray="", **settings)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import pickle
 import queue
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -59,13 +60,18 @@ class LocalRunner:
 # --------------------------------------------------------------------------- worker processes
 
 
-def _work(make_upscaler: Callable[[], Upscaler], settings: PartSettings, tasks: Any, results: Any) -> None:
-    """A worker process: build the upscaler once, then encode tasks until told to stop (a None task).
+def _work(
+    make_upscaler: Callable[[], Upscaler], settings: PartSettings, tasks: Any, results: Any, device: int | None
+) -> None:
+    """A worker process: build the upscaler once (on CUDA ``device`` alone, when given), then encode
+    tasks until told to stop (a None task).
 
     Sends ``("frame", number, done)`` per frame, ``("done", task, frames)`` per part, or
     ``("error", exception)`` once, and stops.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
+    if device is not None:  # before anything starts CUDA in this fresh (spawned) process
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
     try:
         upscaler = make_upscaler()
         while (task := tasks.get()) is not None:
@@ -96,10 +102,12 @@ class ProcessRunner:
         make_upscaler: builds the upscaler in a worker; must pickle (a module-level function or a
             ``functools.partial`` of one).
         workers: number of processes.
+        devices: CUDA devices dealt out to the workers in turn (worker i sees ``devices[i % n]`` alone,
+            as its device 0); empty: every worker sees what this process sees.
     """
 
-    def __init__(self, make_upscaler: Callable[[], Upscaler], workers: int) -> None:
-        self.make_upscaler, self.workers = make_upscaler, workers
+    def __init__(self, make_upscaler: Callable[[], Upscaler], workers: int, devices: Sequence[int] = ()) -> None:
+        self.make_upscaler, self.workers, self.devices = make_upscaler, workers, tuple(devices)
 
     def run(self, settings: PartSettings, tasks: list[Task], report: FrameReport, finished: Finished) -> None:
         if not tasks:
@@ -110,8 +118,13 @@ class ProcessRunner:
         for task in [*tasks, *[None] * count]:
             todo.put(task)
         log.info("%d worker processes", count)
-        args = (self.make_upscaler, settings, todo, results)
-        workers = [context.Process(target=_work, args=args, daemon=True) for _ in range(count)]
+        devices = [self.devices[i % len(self.devices)] if self.devices else None for i in range(count)]
+        if self.devices:
+            log.info("CUDA devices of the workers: %s", ", ".join(map(str, devices)))
+        workers = [
+            context.Process(target=_work, args=(self.make_upscaler, settings, todo, results, device), daemon=True)
+            for device in devices
+        ]
         try:
             for worker in workers:
                 worker.start()

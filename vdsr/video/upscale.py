@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -83,11 +83,17 @@ class VideoResult:
 
 
 def _runner(
-    upscaler: Upscaler, workers: int | None, make_upscaler: Callable[[], Upscaler] | None, ray: str | None
+    upscaler: Upscaler,
+    workers: int | None,
+    make_upscaler: Callable[[], Upscaler] | None,
+    ray: str | None,
+    devices: Sequence[int] = (),
 ) -> SegmentRunner:
     if workers is not None and workers < 1:
         raise VideoError(f"workers must be >= 1, got {workers}")
-    if ray is None and (workers or 1) == 1:
+    if devices and ray is not None:
+        raise VideoError("devices are for worker processes on this machine; Ray gives its actors GPUs itself")
+    if ray is None and (workers or 1) == 1 and not devices:
         return LocalRunner(upscaler)
     if make_upscaler is None:
         raise ValueError("workers in other processes need make_upscaler, to build the upscaler there")
@@ -95,7 +101,7 @@ def _runner(
         from vdsr.video.ray_runner import RayRunner  # Ray is optional
 
         return RayRunner(make_upscaler, workers, ray)
-    return ProcessRunner(make_upscaler, workers or 1)
+    return ProcessRunner(make_upscaler, workers or max(1, len(devices)), devices)
 
 
 def _describe(upscaler: Upscaler) -> dict[str, Any]:
@@ -178,9 +184,10 @@ def upscale_video(
     segment_seconds: float | None = SEGMENT_SECONDS,
     restart: bool = False,
     model_identity: Mapping[str, Any] | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
     make_upscaler: Callable[[], Upscaler] | None = None,
     ray: str | None = None,
+    devices: Sequence[int] = (),
 ) -> VideoResult:
     """Upscale every frame of ``src`` and write H.264 (yuv420p) to ``dst`` with the audio copied.
 
@@ -202,13 +209,15 @@ def upscale_video(
         model_identity: what names the model and engine in the job's manifest (for example the
             checkpoint's SHA-256 and the engine's backend and precision), so a job is never continued
             with another model; added to the upscaler's own class, halo and tile.
-        workers: processes encoding segments at once; more than one needs ``make_upscaler``. With
-            ``ray``, the number of actors (None: one per node).
+        workers: processes encoding segments at once; more than one needs ``make_upscaler``. None:
+            one here (in this process), one per device with ``devices``, one actor per node with ``ray``.
         make_upscaler: builds the upscaler in each worker process (picklable, e.g. a
             ``functools.partial`` of ``engines.load_upscaler``); gives the same frames as ``upscaler``.
         ray: send segments to a Ray cluster at this address (``""``: Ray's default: ``RAY_ADDRESS``,
             a cluster started on this machine, or a new local one); every node must see ``src`` and
             ``dst``'s folder at the same paths. Needs ``make_upscaler`` and Ray installed.
+        devices: CUDA devices for the worker processes, dealt out in turn (worker i sees only
+            ``devices[i % len(devices)]``); ``workers`` defaults to one per device.
 
     Returns:
         What was written (see :class:`VideoResult`).
@@ -224,7 +233,7 @@ def upscale_video(
     src, dst = Path(src), Path(dst)
     trim = Trim(start=start, duration=duration, max_frames=max_frames)
     fmt = check_request(src, dst, scale, crf, preset, trim)
-    runner = _runner(upscaler, workers, make_upscaler, ray)
+    runner = _runner(upscaler, workers, make_upscaler, ray, devices)
     if segment_seconds is not None and not (math.isfinite(segment_seconds) and segment_seconds >= 0):
         raise VideoError(f"segment length must be >= 0 seconds, got {segment_seconds}")
     info = probe_video(src)
