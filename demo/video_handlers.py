@@ -192,7 +192,8 @@ class VideoHandlers:
         run = self.state.run(self.state.models.pick(model, "video"), engine)
         progress(0.0, desc="Starting")
         whole = plan.start == 0 and plan.duration >= plan.info.duration
-        out = self.state.work.request_folder()
+        settings = {"scale": value, "start": plan.start, "duration": plan.duration, "model": run.model.name}
+        out = self.state.work.job_folder(path, {**settings, "engine": run.engine, "precision": run.precision})
         dst = out / f"{file_stem(path, 'video')}_{scale_tag(value)}.mp4"
 
         def work(upscaler: Upscaler, report: Callable[[int, int], None]) -> VideoResult:
@@ -221,8 +222,10 @@ class VideoHandlers:
         pixels = result.frames * result.width * result.height
         self.state.speeds.record(run.model.name, engine or "auto", pixels, result.seconds)
         audio = ", ".join(result.audio) if result.audio else "no audio"
+        resumed = result.resumed_frames
+        continued = f" Continued a stopped run: {resumed} frames were already done." if resumed else ""
         summary = (
             f"{result.frames} frames at {result.width}x{result.height}, {float(result.fps):.3g} fps, {audio}; "
-            f"{result.seconds:.1f} s ({result.frames_per_second:.2f} frames/s).\n\n{run.describe()}"
+            f"{result.seconds:.1f} s ({result.frames_per_second:.2f} frames/s).{continued}\n\n{run.describe()}"
         )
         yield str(result.path), summary, None

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
+import os
 import shutil
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from vdsr.video.job import source_identity
 
 __all__ = ["WorkDir"]
 
@@ -33,6 +39,26 @@ class WorkDir:
 
     def request_folder(self) -> Path:
         """A fresh, empty folder for one request; folders past ``max_age_s`` are removed on the way."""
+        self._sweep()
+        path = self.root / uuid.uuid4().hex
+        path.mkdir()
+        return path
+
+    def job_folder(self, source: str | Path, settings: dict[str, Any]) -> Path:
+        """The folder of one video job: the same file with the same settings gets the same folder, so a
+        cancelled or failed job continues from its finished segments when it is asked for again.
+
+        The file counts as the same by size, modification time and its first and last MB (as a
+        job's manifest has it): Gradio keeps a re-uploaded file at the same path.
+        """
+        self._sweep()
+        key = json.dumps({"source": source_identity(Path(source)), **settings}, sort_keys=True, default=str)
+        path = self.root / f"job-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+        path.mkdir(exist_ok=True)
+        os.utime(path)  # in use again: not swept for another max_age_s
+        return path
+
+    def _sweep(self) -> None:
         now = time.time()
         for old in self.root.iterdir():
             try:
@@ -40,6 +66,3 @@ class WorkDir:
                     shutil.rmtree(old, ignore_errors=True)
             except OSError:
                 pass  # another request swept it first
-        path = self.root / uuid.uuid4().hex
-        path.mkdir()
-        return path

@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import numpy as np
@@ -222,3 +224,37 @@ def test_video_plan_says_what_fits_and_how_long_it_takes(clip: Path) -> None:
     with pytest.raises(gr.Error, match="Even one frame of 96x64 is over the limit"):
         VideoPlan.make(info, 0, None, (64, 96)).check(AppLimits(max_video_output_pixels=1000))
     assert [format_seconds(s) for s in (2.5, 42, 185, 120)] == ["2.5 s", "42 s", "3 min 5 s", "2 min"]
+
+
+def test_a_stopped_video_job_continues_when_asked_again(
+    tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import demo.video_handlers
+    from demo.video_handlers import VideoHandlers
+    from tests.test_video import make_clip
+
+    clip = make_clip(tmp_path / "clip.mp4", frames=40)  # 1.6 s: four segments of 0.4 s
+    real = demo.video_handlers.video_upscale
+    stop_after: list[int] = [12]
+
+    def short_segments(*args: Any, progress: Callable[[int, int], None], **kwargs: Any) -> Any:
+        def report(done: int, total: int) -> None:
+            progress(done, total)
+            if stop_after and done >= stop_after[0]:
+                raise RuntimeError("the server went down")
+
+        return real(*args, progress=report, segment_seconds=0.4, **kwargs)
+
+    monkeypatch.setattr(demo.video_handlers, "video_upscale", short_segments)
+    models = ModelCatalog({"tiny": tiny_checkpoint}, pinned=True)
+    handlers = VideoHandlers(AppState(AppLimits(), models, WorkDir.create(tmp_path), EngineMenu(("torch",))))
+    with pytest.raises(RuntimeError, match="the server went down"):
+        list(handlers.upscale_video(str(clip), "x2", engine="torch"))
+    stop_after.clear()
+    *_, (video, summary, latest) = handlers.upscale_video(str(clip), "x2", engine="torch")
+    assert (
+        summary.startswith("40 frames at 128x96") and "Continued a stopped run: 10 frames were already done." in summary
+    )
+    assert Path(video).is_file() and latest is None
+    *_, (_, again, _) = handlers.upscale_video(str(clip), "x3", engine="torch")  # another scale: a job of its own
+    assert "Continued" not in again
