@@ -218,7 +218,7 @@ def test_video_with_frames_and_a_short_clip(tmp_path: Path, tiny_checkpoint: Pat
         == 0
     )
     pngs = sorted(look.glob("*.png"))
-    assert len(pngs) == 2 and read_image(pngs[0]).shape == (288, 704, 3)
+    assert len(pngs) == 2 and read_image(pngs[0]).shape == (288, 770, 3)  # 352 wide, shown 385: pixels 128/117
 
 
 def test_corrupt_video_is_one_line(tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]) -> None:
