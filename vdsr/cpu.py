@@ -63,5 +63,5 @@ def machine_summary() -> str:
     extras = [f for f in ("avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8") if f in flags]
     gpu = gpu_summary()
     gpu = f", GPU {gpu}" if gpu else ""
-    simd_text = " ".join(widest + extras) if flags else "unknown SIMD"
+    simd_text = " ".join([*widest, *extras]) if flags else "unknown SIMD"
     return f"{cpu_name()}, {os.cpu_count()} cores, {simd_text}, torch {torch.__version__}{gpu}"
