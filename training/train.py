@@ -35,7 +35,7 @@ from training.losses import FIT_LOSSES, Loss
 from training.run_files import plot_log, save_run
 from vdsr.checkpoint import load_checkpoint
 from vdsr.config import ModelConfig
-from vdsr.cpu import cpu_has_native_bf16, machine_summary
+from vdsr.cpu import cpu_flags, machine_summary
 from vdsr.data import data_dir, load_rgb_folder
 from vdsr.evaluate import Score, evaluate
 from vdsr.models import VDSR, build_model
@@ -107,11 +107,15 @@ class TrainConfig(ModelConfig):
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype to use, or None for fp32."""
+    """The autocast dtype to use, or None for fp32.
+
+    ``auto`` trains in bf16 on a CPU only with AMX: on a Xeon exposing AVX512-BF16 without AMX a
+    VDSR-20 step (16 patches of 64x64) took 1.7 s in bf16 against 1.1 s in fp32.
+    """
     if precision == "auto":
         if device.type == "cuda":
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.bfloat16 if cpu_has_native_bf16() else None
+        return torch.bfloat16 if "amx_bf16" in (cpu_flags() or set()) else None
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+import training.train as train_module
 from training.consistency import ensemble_targets
 from training.dataset import PatchBank
 from training.losses import FIT_LOSSES
@@ -142,9 +143,13 @@ def test_learning_rate_schedule() -> None:
     assert abs(learning_rate(step, 45) - 0.1 * 0.01) < 1e-12
 
 
-def test_precision_is_fp32_unless_asked_or_fast() -> None:
+def test_precision_is_fp32_unless_asked_or_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_precision("fp32", torch.device("cpu")) is None
     assert resolve_precision("bf16", torch.device("cpu")) == torch.bfloat16
+    monkeypatch.setattr(train_module, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    assert resolve_precision("auto", torch.device("cpu")) is None  # measured slower than fp32 without AMX
+    monkeypatch.setattr(train_module, "cpu_flags", lambda: {"avx512_bf16", "amx_bf16"})
+    assert resolve_precision("auto", torch.device("cpu")) == torch.bfloat16
 
 
 def test_two_process_torchrun_on_cpu(small_data: Path, tmp_path: Path) -> None:
