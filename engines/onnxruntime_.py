@@ -11,6 +11,7 @@ import numpy as np
 from engines.contract import EngineFileError, check_input, check_io
 from engines.onnx_cache import cache_dir, onnx_for
 from vdsr.checkpoint import read_onnx_metadata
+from vdsr.cpu import thread_budget
 from vdsr.engine import EngineUnavailableError
 
 __all__ = ["OnnxRuntimeEngine", "OnnxRuntimeOptions"]
@@ -28,7 +29,8 @@ class OnnxRuntimeOptions:
             and CPU where this onnxruntime build offers them.
         device_id: GPU index for the CUDA and TensorRT providers.
         fp16: let the TensorRT provider use fp16 kernels (CPU and CUDA stay fp32).
-        threads: intra-op threads; 0 lets onnxruntime choose (one per physical core).
+        threads: intra-op threads; 0: ``OMP_NUM_THREADS`` where set, else onnxruntime's choice (one
+            per physical core).
     """
 
     providers: tuple[str, ...] | None = None
@@ -67,7 +69,7 @@ class OnnxRuntimeEngine:
         self.path: Path = onnx_for(model, self.name)
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = self.options.threads
+        opts.intra_op_num_threads = self.options.threads or thread_budget()
         opts.log_severity_level = 3
         try:
             self.session = ort.InferenceSession(

@@ -22,6 +22,7 @@ from engines.contract import EngineFileError, check_input, check_io, require_fil
 from engines.onnx_cache import onnx_for
 from engines.openvino_precision import LayerPrecision, first_convolution, keep_in_fp32, runtime_precisions
 from vdsr.checkpoint import read_onnx_metadata
+from vdsr.cpu import thread_budget
 from vdsr.engine import EngineUnavailableError
 
 __all__ = ["OpenVinoEngine", "OpenVinoOptions", "keep_signal_stack"]
@@ -42,7 +43,7 @@ class OpenVinoOptions:
         keep_first_conv_fp32: under bf16 or f16, keep the convolution that reads the image in fp32
             (rounding the input luma to bf16 is what costs quality); no effect in f32.
         performance_hint: ``LATENCY`` (one request at a time, as the pipeline runs) or ``THROUGHPUT``.
-        threads: inference threads; 0 lets OpenVINO choose.
+        threads: inference threads; 0: ``OMP_NUM_THREADS`` where set, else OpenVINO's choice.
     """
 
     device: str = "CPU"
@@ -113,8 +114,8 @@ class OpenVinoEngine:
             "PERFORMANCE_HINT": self.options.performance_hint,
             "INFERENCE_PRECISION_HINT": self.options.precision,
         }
-        if self.options.threads:
-            config["INFERENCE_NUM_THREADS"] = self.options.threads
+        if threads := self.options.threads or thread_budget():
+            config["INFERENCE_NUM_THREADS"] = threads
         try:
             ov_model = core.read_model(str(self.path))
             if self.options.precision != "f32" and self.options.keep_first_conv_fp32:

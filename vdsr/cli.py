@@ -268,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="upscale N segments at once, in N processes that each build the engine once (default 1; with "
-        "--ray, one per node); on a CPU, give each a share of the cores with OMP_NUM_THREADS",
+        "--ray, one per node); on a CPU each gets an equal share of the cores (OMP_NUM_THREADS sets it)",
     )
     vid.add_argument(
         "--devices",

@@ -7,7 +7,7 @@ import platform
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["cpu_flags", "cpu_has_native_bf16", "cpu_name", "gpu_summary", "machine_summary"]
+__all__ = ["cpu_flags", "cpu_has_native_bf16", "cpu_name", "gpu_summary", "machine_summary", "thread_budget"]
 
 
 @lru_cache(maxsize=1)
@@ -24,6 +24,19 @@ def cpu_flags() -> set[str] | None:
     if text is None:
         return None
     return {f for line in text.splitlines() if line.startswith("flags") for f in line.split(":", 1)[1].split()}
+
+
+def thread_budget() -> int:
+    """``OMP_NUM_THREADS`` as a whole number, or 0 where it is unset or not a number.
+
+    PyTorch honours that variable itself; the ONNX Runtime and OpenVINO engines take it as their
+    thread count when none is given, so one variable shares the cores out for every backend (the
+    video workers use it to split a CPU between processes).
+    """
+    try:
+        return max(0, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        return 0
 
 
 def cpu_name() -> str:

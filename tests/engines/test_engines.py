@@ -68,6 +68,19 @@ def test_engine_runs_in_upscaler(name: str, tiny_checkpoint: Path, rgb_like: np.
     assert np.abs(ours.astype(int) - torch_.astype(int)).max() <= 1
 
 
+def test_cpu_runtimes_take_their_thread_count_from_omp_num_threads(
+    tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One variable shares the cores for every backend (the video workers set it per process)."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    ort_engine = build_or_skip("onnxruntime", tiny_checkpoint)
+    assert isinstance(ort_engine, OnnxRuntimeEngine)
+    assert ort_engine.session.get_session_options().intra_op_num_threads == 1
+    ov_engine = build_or_skip("openvino", tiny_checkpoint)
+    assert isinstance(ov_engine, OpenVinoEngine)
+    assert int(ov_engine.compiled.get_property("INFERENCE_NUM_THREADS")) == 1
+
+
 @pytest.fixture()
 def rgb_like() -> np.ndarray:
     return (np.random.default_rng(0).random((21, 30, 3)) * 255).astype(np.uint8)

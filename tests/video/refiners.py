@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from vdsr.pipeline import Upscaler
 
@@ -51,8 +52,11 @@ def crashing(after: int) -> Upscaler:
 
 
 def on_device(log_dir: str, workers: int) -> Upscaler:
-    """:func:`passthrough`, after noting in ``log_dir`` which CUDA devices this process was given and
-    waiting (up to a minute) for the other workers to do the same, so that none finishes the job alone."""
+    """:func:`passthrough`, after noting in ``log_dir`` which CUDA devices and how many CPU threads this
+    process was given and waiting (up to a minute) for the other workers to do the same, so that none
+    finishes the job alone."""
+    threads = f"{os.environ.get('OMP_NUM_THREADS', 'unset')} {torch.get_num_threads()}"
+    (Path(log_dir) / f"{os.getpid()}.threads").write_text(threads)
     (Path(log_dir) / f"{os.getpid()}.device").write_text(os.environ.get("CUDA_VISIBLE_DEVICES", "all"))
     deadline = time.monotonic() + 60
     while len(list(Path(log_dir).glob("*.device"))) < workers and time.monotonic() < deadline:

@@ -4,6 +4,7 @@ run in one line and leaves the job to continue."""
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tests.test_video import FAST, make_clip
 from tests.video.refiners import crashing, on_device, passthrough
 from vdsr.cli import main
 from vdsr.video import VideoError, upscale_video
+from vdsr.video.runners import cpu_share
 
 
 @pytest.mark.slow
@@ -53,7 +55,28 @@ def test_each_worker_sees_only_its_own_device(tmp_path: Path) -> None:
         make_upscaler=partial(on_device, str(seen), 2),
         **settings,
     )
-    assert sorted(p.read_text() for p in seen.iterdir()) == ["3", "5"]
+    assert sorted(p.read_text() for p in seen.glob("*.device")) == ["3", "5"]
     assert result.path.read_bytes() == reference.path.read_bytes()
     with pytest.raises(VideoError, match="Ray gives its actors GPUs itself"):
         upscale_video(clip, tmp_path / "ray.mp4", passthrough(), 2, devices=(0,), ray="", **settings)
+
+
+def test_the_cpu_is_shared_out_between_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert (cpu_share(2, on_gpus=False), cpu_share(3, on_gpus=False), cpu_share(16, on_gpus=False)) == (4, 2, 1)
+    assert cpu_share(2, on_gpus=True) is None  # each GPU worker keeps the runtimes' own choice
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert cpu_share(2, on_gpus=False) is None  # the user's choice stands
+
+
+def test_each_cpu_worker_runs_with_its_share(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    clip = make_clip(tmp_path / "clip.mp4", frames=40)
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    settings = {"segment_seconds": 0.4, "model_identity": {"model": "test"}, **FAST}
+    make = partial(on_device, str(seen), 2)
+    upscale_video(clip, tmp_path / "out.mp4", passthrough(), 2, workers=2, make_upscaler=make, **settings)
+    share = max(1, (os.cpu_count() or 1) // 2)
+    assert [p.read_text() for p in seen.glob("*.threads")] == [f"{share} {share}"] * 2

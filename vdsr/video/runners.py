@@ -18,6 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+import torch
+
 from vdsr.pipeline import Upscaler
 from vdsr.video.errors import VideoError
 from vdsr.video.part import PartSettings, encode_part
@@ -61,10 +63,15 @@ class LocalRunner:
 
 
 def _work(
-    make_upscaler: Callable[[], Upscaler], settings: PartSettings, tasks: Any, results: Any, device: int | None
+    make_upscaler: Callable[[], Upscaler],
+    settings: PartSettings,
+    tasks: Any,
+    results: Any,
+    device: int | None,
+    threads: int | None,
 ) -> None:
-    """A worker process: build the upscaler once (on CUDA ``device`` alone, when given), then encode
-    tasks until told to stop (a None task).
+    """A worker process: build the upscaler once (on CUDA ``device`` alone, when given; with
+    ``threads`` CPU threads, when given), then encode tasks until told to stop (a None task).
 
     Sends ``("frame", number, done)`` per frame, ``("done", task, frames)`` per part, or
     ``("error", exception)`` once, and stops.
@@ -72,6 +79,9 @@ def _work(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     if device is not None:  # before anything starts CUDA in this fresh (spawned) process
         os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
+    if threads is not None:  # read by every CPU engine (vdsr.cpu.thread_budget); torch is already imported
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        torch.set_num_threads(threads)
     try:
         upscaler = make_upscaler()
         while (task := tasks.get()) is not None:
@@ -121,8 +131,13 @@ class ProcessRunner:
         devices = [self.devices[i % len(self.devices)] if self.devices else None for i in range(count)]
         if self.devices:
             log.info("CUDA devices of the workers: %s", ", ".join(map(str, devices)))
+        threads = cpu_share(count, bool(self.devices))
+        if threads:
+            log.info("%d CPU threads per worker", threads)
         workers = [
-            context.Process(target=_work, args=(self.make_upscaler, settings, todo, results, device), daemon=True)
+            context.Process(
+                target=_work, args=(self.make_upscaler, settings, todo, results, device, threads), daemon=True
+            )
             for device in devices
         ]
         try:
@@ -147,6 +162,15 @@ class ProcessRunner:
                 if worker.is_alive():
                     worker.terminate()
                 worker.join()
+
+
+def cpu_share(workers: int, on_gpus: bool) -> int | None:
+    """Threads per worker process: the CPU's cores shared out, so N workers do not each start a thread
+    per core and fight over them. None (leave it to the runtimes) on GPUs or when ``OMP_NUM_THREADS``
+    is already set by the user, whose choice stands."""
+    if on_gpus or "OMP_NUM_THREADS" in os.environ:
+        return None
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 def _check_alive(workers: list[Any]) -> None:
