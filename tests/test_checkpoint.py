@@ -1,3 +1,5 @@
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,14 @@ def test_every_variant_round_trips(tmp_path: Path, arch: str) -> None:
     x = torch.rand(1, 1, 12, 12)
     with torch.no_grad():
         assert torch.equal(loaded(x), model(x))
+
+
+def test_a_checkpoint_gets_the_mode_of_any_new_file(tmp_path: Path) -> None:
+    """0666 less the umask, so a shared folder's other users can read it (safetensors' own writer gives 0600)."""
+    path = save_checkpoint(tmp_path / "m.safetensors", build_model(ModelConfig(repeats=1)), scales=[2])
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
 def test_missing_file(tmp_path: Path) -> None:

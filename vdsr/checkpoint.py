@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 
 from vdsr.config import ModelConfig
 from vdsr.models import VDSR, build_model
@@ -71,7 +71,7 @@ def save_checkpoint(
     }
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
+    tmp.write_bytes(save(tensors, metadata=metadata))  # not save_file, whose files get mode 0600
     tmp.replace(path)
     return path
 
