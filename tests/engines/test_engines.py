@@ -79,6 +79,7 @@ def test_cpu_runtimes_take_their_thread_count_from_omp_num_threads(
     ov_engine = build_or_skip("openvino", tiny_checkpoint)
     assert isinstance(ov_engine, OpenVinoEngine)
     assert int(ov_engine.compiled.get_property("INFERENCE_NUM_THREADS")) == 1
+    assert ov_engine.compiled.get_property("ENABLE_CPU_PINNING") is False  # workers must not share one core
 
 
 @pytest.fixture()
