@@ -182,7 +182,7 @@ def test_auto_on_a_cpu_picks_the_fastest_pair_inside_the_gate(
     checkpoint = save_checkpoint(
         tmp_path / "six.safetensors", make_model(ModelConfig(arch="plain", repeats=6, channels=8)), scales=[2, 3, 4]
     )
-    pairs = [*cpu_candidates(checkpoint), LossyCandidate()]
+    pairs = [*cpu_candidates(checkpoint, native_bf16=False), LossyCandidate()]
     monkeypatch.setattr(engines, "cpu_candidates", lambda model: pairs)
     speed = ["checker fp32", "openvino int8", "onnxruntime int8", "openvino fp32", "onnxruntime fp32", "torch fp32"]
     monkeypatch.setattr(fastest, "probe_seconds", lambda engine: speed.index(describe_engine(engine)) + 1.0)
