@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import torch
 
+from vdsr.cpu import thread_budget
 from vdsr.pipeline import Upscaler
 from vdsr.video.errors import VideoError
 from vdsr.video.part import PartSettings, encode_part
@@ -168,7 +169,7 @@ def cpu_share(workers: int, on_gpus: bool) -> int | None:
     """Threads per worker process: the CPU's cores shared out, so N workers do not each start a thread
     per core and fight over them. None (leave it to the runtimes) on GPUs or when ``OMP_NUM_THREADS``
     is already set by the user, whose choice stands."""
-    if on_gpus or "OMP_NUM_THREADS" in os.environ:
+    if on_gpus or thread_budget():
         return None
     return max(1, (os.cpu_count() or 1) // workers)
 
