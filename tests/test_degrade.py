@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vdsr.color import rgb_to_ycbcr
 from vdsr.degrade import DegradationError, bicubic_degrade, degrade, low_resolution, modcrop, parse_spec, protocol_pair
 from vdsr.metrics import psnr
 
@@ -55,6 +56,14 @@ def test_jpeg_equals_pils_own_round_trip() -> None:
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, "JPEG", quality=50)
     np.testing.assert_array_equal(degrade(img, "jpeg:50"), np.asarray(Image.open(buf).convert("RGB")))
+
+
+@pytest.mark.parametrize("spec", ["h264:0", "h264:28", "mpeg2:8M"])
+def test_codec_round_trips_keep_the_brightness(spec: str) -> None:
+    """A codec blurs and blocks, but must not shift levels: a model would learn to undo the shift on every input."""
+    img = _image(96, 128)
+    shift = 255 * (rgb_to_ycbcr(degrade(img, spec) / 255.0)[..., 0] - rgb_to_ycbcr(img / 255.0)[..., 0]).mean()
+    assert abs(shift) < 0.4, shift  # luma levels; swscale's default fast path gave about -1.1
 
 
 @pytest.mark.parametrize(("kind", "better", "worse"), [("jpeg", 90, 30), ("h264", 18, 35), ("mpeg2", "8M", "1M")])

@@ -95,8 +95,14 @@ def _even(rgb: np.ndarray) -> np.ndarray:
 
 
 def _codec_round_trip(rgb: np.ndarray, codec: str, decoder: str, options: dict[str, str]) -> tuple[np.ndarray, int]:
-    """Encode one yuv420p frame and decode it again: (RGB result, encoded bytes)."""
+    """Encode one limited-range BT.601 yuv420p frame and decode it again: (RGB result, encoded bytes).
+
+    Both conversions round exactly, as the video pipeline does: swscale's default fast path darkens
+    a round trip by about one level, a shift a model would learn to undo on every input.
+    """
     import av  # only the video degradations need PyAV
+
+    from vdsr.video.colour import to_rgb, to_yuv  # the video pipeline's exact BT.601 conversion
 
     h, w = rgb.shape[:2]
     padded = _even(rgb)
@@ -104,11 +110,12 @@ def _codec_round_trip(rgb: np.ndarray, codec: str, decoder: str, options: dict[s
     enc.width, enc.height, enc.pix_fmt = padded.shape[1], padded.shape[0], "yuv420p"
     enc.time_base, enc.framerate = Fraction(1, 25), Fraction(25)
     enc.options = {"threads": "1", **options}  # one thread: bit-exact results on every machine
-    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(padded), format="rgb24").reformat(format="yuv420p")
+    frame = to_yuv(padded, "bt601")
     packets = [*enc.encode(frame), *enc.encode(None)]
     dec = cast("av.VideoCodecContext", av.CodecContext.create(decoder, "r"))
     decoded = [f for p in packets for f in dec.decode(p)] + list(dec.decode(None))
-    return decoded[0].to_ndarray(format="rgb24")[:h, :w], sum(p.size for p in packets)
+    rgb_out = to_rgb(decoded[0], "bt601", False, padded.shape[1], padded.shape[0])
+    return rgb_out[:h, :w], sum(p.size for p in packets)
 
 
 def _h264(rgb: np.ndarray, crf: float, _rng: np.random.Generator) -> np.ndarray:
