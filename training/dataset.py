@@ -11,7 +11,10 @@ flip/rotation, so sampling costs microseconds and is deterministic per seed.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +35,32 @@ def _is_random(spec: Degradation) -> bool:
     return any(step.low != step.high or step.kind == "noise" for step in spec.steps)
 
 
+def _degraded_luma(hr: np.ndarray, scale: int, spec: Degradation, *, seed: Sequence[int]) -> np.ndarray:
+    """The network's input for ``hr``: the luma of its degraded downscale, bicubic-upscaled back."""
+    lr = to_float(low_resolution(hr, scale, spec, seed=seed))
+    return imresize(rgb_to_y(lr), hr.shape[:2]).astype(np.float32)
+
+
+def _image_pairs(
+    img: np.ndarray, items: Sequence[tuple[float, int, int]], *, specs: Sequence[Degradation], variants: int, seed: int
+) -> list[tuple[np.ndarray, list[list[np.ndarray]]]]:
+    """One image's (ground-truth luma, degraded versions per spec) for each (downsize, scale, k) in ``items``.
+
+    A module-level function, so that :class:`PatchBank` can run one image per process: the codecs
+    make building a bank of damaged images minutes of CPU time.
+    """
+    rgb, pairs = to_float(img), []
+    for factor, s, k in items:
+        size = (round(rgb.shape[0] * factor), round(rgb.shape[1] * factor))
+        hr = modcrop(rgb if factor == 1.0 else np.clip(np.rint(imresize(rgb, size) * 255), 0, 255) / 255, s)
+        versions = [
+            [_degraded_luma(hr, s, spec, seed=[seed, s, k, i, v]) for v in range(variants if _is_random(spec) else 1)]
+            for i, spec in enumerate(specs)
+        ]
+        pairs.append((rgb_to_y(hr).astype(np.float32), versions))
+    return pairs
+
+
 @dataclass(frozen=True)
 class PatchBatch:
     """``lr`` is the bicubic-upscaled input and ``hr`` the target: float32 (N, 1, P, P) luma
@@ -47,7 +76,8 @@ class PatchBank:
 
     ``degradations`` maps specs (:mod:`vdsr.degrade`, ranges allowed) to their share of the
     patches; ``clean`` alone is the standard protocol. A spec that draws random values gets
-    ``variants`` precomputed versions of each low-resolution image, so codecs run once, at start-up.
+    ``variants`` precomputed versions of each low-resolution image, so codecs run once, at start-up;
+    ``processes`` > 1 shares that work out over processes, with the same result.
     """
 
     def __init__(
@@ -60,6 +90,7 @@ class PatchBank:
         degradations: Mapping[str, float] | None = None,
         variants: int = 4,
         seed: int = 0,
+        processes: int = 1,
     ) -> None:
         self.scales = tuple(int(s) for s in scales)
         self.patch_size = patch_size
@@ -72,26 +103,27 @@ class PatchBank:
         # hr[scale][k]: ground-truth luma; lr[scale][k][spec index]: its bicubic-upscaled degraded versions.
         self.hr: dict[int, list[np.ndarray]] = {s: [] for s in self.scales}
         self.lr: dict[int, list[list[list[np.ndarray]]]] = {s: [] for s in self.scales}
+        jobs = []  # per image, the (downsize, scale, k) it adds; k numbered here so seeds never depend on order
+        count = dict.fromkeys(self.scales, 0)
         for _, img in load_rgb_folder(folder):
-            rgb = to_float(img)
+            items = []
             for factor in downsizes:
-                size = (round(rgb.shape[0] * factor), round(rgb.shape[1] * factor))
-                hr_full = rgb if factor == 1.0 else np.clip(np.rint(imresize(rgb, size) * 255), 0, 255) / 255
+                h, w = (round(n * factor) for n in img.shape[:2])
                 for s in self.scales:
-                    hr = modcrop(hr_full, s)
-                    if min(hr.shape[:2]) < patch_size:
-                        continue
-                    k = len(self.hr[s])
-                    self.hr[s].append(rgb_to_y(hr).astype(np.float32))
-                    self.lr[s].append(
-                        [
-                            [
-                                self._degraded_luma(hr, s, spec, seed=[seed, s, k, i, v])
-                                for v in range(variants if _is_random(spec) else 1)
-                            ]
-                            for i, spec in enumerate(self.specs)
-                        ]
-                    )
+                    if min(h - h % s, w - w % s) >= patch_size:
+                        items.append((factor, s, count[s]))
+                        count[s] += 1
+            jobs.append((img, items))
+        build = partial(_image_pairs, specs=self.specs, variants=variants, seed=seed)
+        if processes > 1 and len(jobs) > 1:
+            with ProcessPoolExecutor(min(processes, len(jobs)), mp_context=get_context("spawn")) as pool:
+                results = list(pool.map(build, *zip(*jobs, strict=True)))
+        else:
+            results = [build(img, items) for img, items in jobs]
+        for (_, items), pairs in zip(jobs, results, strict=True):
+            for (_, s, _), (hr_y, lr_ys) in zip(items, pairs, strict=True):
+                self.hr[s].append(hr_y)
+                self.lr[s].append(lr_ys)
         for s, items in self.hr.items():
             if not items:
                 raise ValueError(f"no image in {folder} is large enough for {patch_size}px patches at x{s}")
@@ -102,12 +134,6 @@ class PatchBank:
         }
         for w in self.weights.values():
             w /= w.sum()
-
-    @staticmethod
-    def _degraded_luma(hr: np.ndarray, scale: int, spec: Degradation, *, seed: Sequence[int]) -> np.ndarray:
-        """The network's input for ``hr``: the luma of its degraded downscale, bicubic-upscaled back."""
-        lr = to_float(low_resolution(hr, scale, spec, seed=seed))
-        return imresize(rgb_to_y(lr), hr.shape[:2]).astype(np.float32)
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> PatchBatch:
         """Draw ``batch_size`` random patches, scales mixed uniformly, with random dihedral augmentation.

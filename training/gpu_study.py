@@ -191,7 +191,7 @@ def compare_real(
 ) -> dict[str, Any]:
     """The from-scratch real-world model against the shipped models on the held-out frames, clean and damaged."""
     models = {
-        "from scratch": str(run_dir / "last.safetensors"),
+        _real_label(cfg): str(run_dir / "last.safetensors"),
         f"{read_checkpoint_info(shipped).config.name} (shipped)": str(shipped),
     }
     real = shipped.with_name("vdsr-20-real.safetensors")  # the fine-tuned real-world model, where shipped
@@ -261,8 +261,13 @@ def _combined_text(name: str, step: int, cfg: TrainConfig, comparison: dict[str,
     )
 
 
+def _real_label(cfg: TrainConfig) -> str:
+    """How the real-world run started: from scratch, or fine-tuned from a checkpoint."""
+    return f"fine-tuned from {Path(cfg.init_from).stem}" if cfg.init_from else "from scratch"
+
+
 def _real_text(step: int, cfg: TrainConfig, comparison: dict[str, Any] | None) -> str:
-    head = f"## 3. Real-world model from scratch: step {step:,} of {cfg.iterations:,}"
+    head = f"## 3. Real-world model {_real_label(cfg)}: step {step:,} of {cfg.iterations:,}"
     if step < cfg.iterations or comparison is None:
         return _unfinished(head, step, cfg, "Not yet scored")
     rows = scores_from_json(comparison["holdout"])
@@ -301,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     combined.add_argument("--step-seconds", type=float, default=0.015, help="first guess of one step's time")
     combined.add_argument("--real", action="store_true", help="then the real-world model from scratch")
     combined.add_argument("--real-recipe", type=Path, default=Path("training/configs/vdsr-20-real.json"))
+    combined.add_argument(
+        "--real-config",
+        type=Path,
+        help="a whole real-world recipe to train instead, e.g. training/configs/vdsr-20-real-gpu.json",
+    )
+    combined.add_argument("--only-real", action="store_true", help="skip the study and the combined model")
     return p
 
 
@@ -332,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
         collect()
         print(f"study: {result.variants[-1].config.name} done ({budget.used():.0f} s)", flush=True)
 
+    if args.only_real:
+        _real_stage(args, root, frames, budget, report, long_runs)
+        collect()
+        print(report.path.read_text(), flush=True)
+        return 0
     result = run_ablation(
         configs,
         base,
@@ -415,15 +431,18 @@ def _real_stage(
     report: Report,
     long_runs: list[Path],
 ) -> None:
-    recipe = TrainConfig.from_file(args.real_recipe)
-    keep = ("arch", "repeats", "degradations", "degradation_variants", "val_degradations")
-    cfg = load_schedule(args.schedule, **{k: recipe[k] for k in keep if k in recipe}, channels=args.channels)
+    if args.real_config:
+        cfg = load_schedule(args.real_config)
+    else:
+        recipe = TrainConfig.from_file(args.real_recipe)
+        keep = ("arch", "repeats", "degradations", "degradation_variants", "val_degradations")
+        cfg = load_schedule(args.schedule, **{k: recipe[k] for k in keep if k in recipe}, channels=args.channels)
     specs = [*cfg.degradations, *cfg.val_degradations]
     if any(spec.split(":")[0] in VIDEO_CODECS for spec in specs) and importlib.util.find_spec("av") is None:
-        text = "## 3. Real-world model from scratch: not run, its h264/mpeg2 damage needs PyAV (pip install av)"
+        text = f"## 3. Real-world model {_real_label(cfg)}: not run, its h264/mpeg2 damage needs PyAV (pip install av)"
         report.set("real", text, finished=False)
         return
-    run_dir = args.out / "real-scratch"
+    run_dir = args.out / ("real-finetune" if cfg.init_from else "real-scratch")
     long_runs.append(run_dir)
     report.set("real", _real_text(saved_step(run_dir), cfg, None), finished=False)
     step, comparison = _train_and_compare(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import logging
 import math
@@ -45,6 +46,7 @@ __all__ = ["TrainConfig", "main", "train"]
 log = logging.getLogger(__name__)
 
 EVAL_OPTIONS = TorchOptions(precision="fp32")  # reported quality figures are fp32 on any device
+PARALLEL_BANK_FROM = 500  # image versions (about 0.1 s each) that pay for starting a process pool
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,43 @@ def default_workers(device: torch.device) -> int:
     return min(8, (os.cpu_count() or 1) - 1) if device.type == "cuda" else 0
 
 
+def patch_bank(cfg: TrainConfig, folder: Path) -> PatchBank:
+    """The run's patch bank, kept for the next leg of the same run in this process.
+
+    Precomputing codec damage takes minutes of CPU time: a large bank is built on all this process's
+    cores, and a run trained in legs in one process (``training.gpu_study``) pays for it once. The
+    files' sizes and times are part of the key.
+    """
+    files = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(folder.iterdir()) if f.is_file())
+    mix = tuple(cfg.degradations.items())
+    versions = len(files) * (1 + cfg.degradation_variants * sum(spec != "clean" for spec in cfg.degradations))
+    cores = len(os.sched_getaffinity(0)) // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    processes = max(1, cores) if versions >= PARALLEL_BANK_FROM else 1
+    return _bank(str(folder), files, cfg.scales, cfg.patch_size, mix, cfg.degradation_variants, cfg.seed, processes)
+
+
+@functools.lru_cache(maxsize=1)
+def _bank(
+    folder: str,
+    _files: tuple[tuple[str, int, int], ...],
+    scales: tuple[int, ...],
+    patch_size: int,
+    mix: tuple[tuple[str, float], ...],
+    variants: int,
+    seed: int,
+    processes: int,
+) -> PatchBank:
+    return PatchBank(
+        folder,
+        scales=scales,
+        patch_size=patch_size,
+        degradations=dict(mix),
+        variants=variants,
+        seed=seed,
+        processes=processes,
+    )
+
+
 def train(
     cfg: TrainConfig,
     out_dir: Path,
@@ -263,14 +302,7 @@ def train(
     net: nn.Module = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     autocast_dtype = resolve_precision(cfg.precision, device)
     scaler = torch.amp.GradScaler(device.type, enabled=autocast_dtype == torch.float16)
-    bank = PatchBank(
-        data_root / cfg.train_set,
-        scales=cfg.scales,
-        patch_size=cfg.patch_size,
-        degradations=cfg.degradations,
-        variants=cfg.degradation_variants,
-        seed=cfg.seed,
-    )
+    bank = patch_bank(cfg, data_root / cfg.train_set)
     val_images = load_rgb_folder(data_root / cfg.val_set) if rank == 0 else []
     per_rank_batch = max(1, cfg.batch_size // world)
     provenance = {

@@ -78,6 +78,20 @@ def test_degraded_pairs_match_the_evaluation_protocol(small_data: Path) -> None:
     assert 0.2 < (err > 1.3 * clean_err).mean() < 0.9
 
 
+def test_a_bank_built_in_processes_equals_one_built_serially(small_data: Path) -> None:
+    kwargs = {"scales": (2, 3), "patch_size": 24, "degradations": {"clean": 1, "jpeg:20-90": 1}, "variants": 2}
+    serial, parallel = PatchBank(small_data / "T91", **kwargs), PatchBank(small_data / "T91", **kwargs, processes=2)
+    for s in (2, 3):
+        assert len(parallel.hr[s]) == len(serial.hr[s]) > 1
+        for a, b in zip(serial.hr[s], parallel.hr[s], strict=True):
+            np.testing.assert_array_equal(a, b)
+        for a, b in zip(serial.lr[s], parallel.lr[s], strict=True):
+            for versions_a, versions_b in zip(a, b, strict=True):
+                assert len(versions_a) == len(versions_b)
+                for x, y in zip(versions_a, versions_b, strict=True):
+                    np.testing.assert_array_equal(x, y)
+
+
 def test_bad_degradation_shares_are_refused(small_data: Path) -> None:
     import pytest
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import tarfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,11 +15,12 @@ import pytest
 
 from training import gpu_pack
 from training.ablation_report import MARKER
-from training.gpu_pack import HOLDOUT_FOLDER, holdout_names, load_holdout, pack
+from training.gpu_pack import HOLDOUT_FOLDER, SITE_ARCHIVE, holdout_names, load_holdout, pack
 from training.gpu_study import Budget, VariantGate, bring_back, main, next_stop
 from training.inference_cost import folded_cost
 from training.verdict import decide
 from vdsr.config import ModelConfig
+from vdsr.data import load_rgb_folder
 from vdsr.evaluate import Score
 from vdsr.imageio import read_image, write_image
 from vdsr.models import VDSR
@@ -102,6 +104,22 @@ def test_the_study_and_the_combined_model_run_end_to_end_and_resume(
     assert "Nothing left to run." in (elsewhere / "report.md").read_text()
 
 
+def test_only_real_fine_tunes_a_whole_recipe_and_skips_the_study(
+    study_data: Path, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    recipe = tmp_path / "real-gpu.json"  # a whole recipe, as training/configs/vdsr-20-real-gpu.json, shrunk
+    values = {"arch": "plain", "repeats": 2, "channels": 8, "batch_size": 2, "patch_size": 24, "iterations": 4}
+    values |= {"warmup": 1, "val_every": 2, "val_scales": [2], "init_from": str(tiny_checkpoint)}
+    values |= {"degradations": {"clean": 0.5, "jpeg:30-90": 0.5}, "val_degradations": ["jpeg:50"]}
+    recipe.write_text(json.dumps(values))
+    args = [*_args(tmp_path, study_data, tiny_checkpoint, budget=600), "--only-real", "--real-config", str(recipe)]
+    assert main(args) == 0
+    report = (tmp_path / "runs" / "report.md").read_text()
+    assert "## 3. Real-world model fine-tuned from tiny: step 4 of 4" in report and "| jpeg:50 |" in report
+    assert "## 1. Study" not in report and not any((tmp_path / "runs" / v).exists() for v in VARIANTS)
+    assert "real-finetune.tar" in {p.name for p in (tmp_path / "back").iterdir()}
+
+
 def test_without_time_it_stops_cleanly_and_lists_every_row(
     study_data: Path, tiny_checkpoint: Path, tmp_path: Path
 ) -> None:
@@ -180,17 +198,28 @@ def test_folded_batchnorm_costs_what_plain_costs(arch: str, tiny_model: Callable
     assert "equal to plain VDSR's" in cost.text()
 
 
-def test_the_pack_carries_the_sets_and_the_held_out_frames(
+def test_the_pack_carries_the_sets_the_held_out_frames_and_the_wheels(
     small_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rng = np.random.default_rng(0)
     frames = [(name, rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)) for name in holdout_names()]
     monkeypatch.setattr(gpu_pack, "holdout_frames", lambda root: frames)  # the videos are decoded in test_holdout
-    assert pack(tmp_path / "pack", small_data) > 0
-    assert sorted(p.name for p in (tmp_path / "pack").iterdir()) == sorted(["Set5", "T91", HOLDOUT_FOLDER])
-    loaded = load_holdout(tmp_path / "pack")
+    wheel = tmp_path / "fake-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("fake/__init__.py", "ANSWER = 42\n")
+    assert pack(tmp_path / "pack", small_data, [wheel]) > 0
+    data = tmp_path / "pack" / "data"
+    assert sorted(p.name for p in data.iterdir()) == sorted(["Set5", "T91", HOLDOUT_FOLDER])
+    for name in ("Set5", "T91"):  # lossless: the packed sets read back pixel for pixel
+        packed, original = load_rgb_folder(data / name), load_rgb_folder(small_data / name)
+        assert [n for n, _ in packed] == [n for n, _ in original]
+        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(packed, original, strict=True))
+    loaded = load_holdout(data)
     assert [n for n, _ in loaded] == holdout_names()
-    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(loaded, frames, strict=True))  # lossless
-    (tmp_path / "pack" / HOLDOUT_FOLDER / f"{holdout_names()[0]}.png").unlink()
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(loaded, frames, strict=True))
+    with tarfile.open(tmp_path / "pack" / SITE_ARCHIVE) as tar:
+        tar.extractall(tmp_path / "site", filter="data")
+    assert (tmp_path / "site" / "fake" / "__init__.py").read_text() == "ANSWER = 42\n"
+    (data / HOLDOUT_FOLDER / f"{holdout_names()[0]}.webp").unlink()
     with pytest.raises(FileNotFoundError, match="not the held-out frames"):
-        load_holdout(tmp_path / "pack")
+        load_holdout(data)

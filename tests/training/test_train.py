@@ -191,6 +191,15 @@ def test_two_process_torchrun_on_cpu(small_data: Path, tmp_path: Path) -> None:
     assert info.training["step"] == 3
 
 
+def test_the_patch_bank_is_kept_for_the_next_leg_until_the_data_change(small_data: Path) -> None:
+    cfg = TrainConfig(**QUICK)
+    first = train_module.patch_bank(cfg, small_data / "T91")
+    assert train_module.patch_bank(cfg, small_data / "T91") is first
+    image = next(f for f in sorted((small_data / "T91").iterdir()) if f.is_file())
+    os.utime(image, ns=(0, 0))
+    assert train_module.patch_bank(cfg, small_data / "T91") is not first
+
+
 def test_init_from_starts_at_a_checkpoints_weights(small_data: Path, tmp_path: Path) -> None:
     torch.manual_seed(123)  # not train()'s seed, so its own fresh init would differ
     model = build_model(ModelConfig(repeats=1, channels=16))
