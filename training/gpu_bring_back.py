@@ -26,7 +26,8 @@ def bring_back(dest: Path, docs: Path, report: Path, study: Sequence[Path], runs
         if src.exists():
             _atomic_copy(src, dest / src.name)
     small = ("log.csv", "config.json", "scores.json", "comparison.json", "training.png")
-    _write_tar(dest / "study.tar", [(f"{d.name}/{n}", d / n) for d in study for n in small])
+    if study:
+        _write_tar(dest / "study.tar", [(f"{d.name}/{n}", d / n) for d in study for n in small])
     for run in runs:
         weights = "last.safetensors" if (run / "comparison.json").exists() else "state.pt"
         _write_tar(dest / f"{run.name}.tar", [(f"{run.name}/{n}", run / n) for n in (*small, weights)])

@@ -333,7 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     def collect() -> None:
         if args.bring_back is not None:
             for warning in bring_back(
-                args.bring_back, args.docs, report.path, [args.out / c.name for c in configs], long_runs
+                args.bring_back,
+                args.docs,
+                report.path,
+                [] if args.only_real else [args.out / c.name for c in configs],
+                long_runs,
             ):
                 print(f"warning: {warning}", flush=True)
 

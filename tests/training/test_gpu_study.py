@@ -117,7 +117,8 @@ def test_only_real_fine_tunes_a_whole_recipe_and_skips_the_study(
     report = (tmp_path / "runs" / "report.md").read_text()
     assert "## 3. Real-world model fine-tuned from tiny: step 4 of 4" in report and "| jpeg:50 |" in report
     assert "## 1. Study" not in report and not any((tmp_path / "runs" / v).exists() for v in VARIANTS)
-    assert "real-finetune.tar" in {p.name for p in (tmp_path / "back").iterdir()}
+    brought = {p.name for p in (tmp_path / "back").iterdir()}
+    assert "real-finetune.tar" in brought and "study.tar" not in brought
 
 
 def test_without_time_it_stops_cleanly_and_lists_every_row(
