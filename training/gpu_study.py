@@ -11,7 +11,9 @@
    video frames and on Set5: a ship / don't-ship verdict, and the check that its folded BatchNorm
    leaves the inference cost of plain VDSR;
 3. with ``--real``, the real-world model's full schedule from scratch with the damage mix of
-   training/configs/vdsr-20-real.json, scored on the held-out frames clean and damaged.
+   training/configs/vdsr-20-real.json, scored on the held-out frames clean and damaged;
+   ``--only-real`` runs this step alone, and ``--real-config`` trains a whole recipe instead
+   (training/configs/vdsr-20-real-gpu.json fine-tunes vdsr-20).
 
 Everything lands in ``--out`` and ``<out>/report.md``; ``--bring-back DIR`` also collects what is
 worth keeping (reports, logs, plots, final weights, and the resumable state of an unfinished run)
@@ -189,7 +191,7 @@ def compare_combined(
 def compare_real(
     run_dir: Path, cfg: TrainConfig, shipped: Path, frames: list[tuple[str, Any]], scales: Sequence[int]
 ) -> dict[str, Any]:
-    """The from-scratch real-world model against the shipped models on the held-out frames, clean and damaged."""
+    """The real-world run against the shipped models on the held-out frames, clean and damaged."""
     models = {
         _real_label(cfg): str(run_dir / "last.safetensors"),
         f"{read_checkpoint_info(shipped).config.name} (shipped)": str(shipped),
@@ -347,30 +349,26 @@ def main(argv: list[str] | None = None) -> int:
         collect()
         print(f"study: {result.variants[-1].config.name} done ({budget.used():.0f} s)", flush=True)
 
-    if args.only_real:
-        _real_stage(args, root, frames, budget, report, long_runs)
-        collect()
-        print(report.path.read_text(), flush=True)
-        return 0
-    result = run_ablation(
-        configs,
-        base,
-        args.out,
-        root,
-        args.scales,
-        on_result=after_variant,
-        can_start=VariantGate(budget, args.variant_seconds),
-    )
-    write_report(result, configs, base, args.docs, machine=machine, precision=precision, command=command)
-    study_done = len(result.variants) == len(configs)
-    report.set("study", _study_text(result, len(configs)), finished=study_done)
-    if not study_done:
-        report.set("combined", "## 2. Combined model: waits for the study", finished=False)
-    else:
-        best = result.best().config
-        arch, repeats = _parse_combined(args.combined) if args.combined else (best.arch, best.repeats)
-        _combined_stage(args, arch, repeats, root, frames, budget, report, long_runs)
-    if args.real:
+    if not args.only_real:
+        result = run_ablation(
+            configs,
+            base,
+            args.out,
+            root,
+            args.scales,
+            on_result=after_variant,
+            can_start=VariantGate(budget, args.variant_seconds),
+        )
+        write_report(result, configs, base, args.docs, machine=machine, precision=precision, command=command)
+        study_done = len(result.variants) == len(configs)
+        report.set("study", _study_text(result, len(configs)), finished=study_done)
+        if not study_done:
+            report.set("combined", "## 2. Combined model: waits for the study", finished=False)
+        else:
+            best = result.best().config
+            arch, repeats = _parse_combined(args.combined) if args.combined else (best.arch, best.repeats)
+            _combined_stage(args, arch, repeats, root, frames, budget, report, long_runs)
+    if args.real or args.only_real:
         _real_stage(args, root, frames, budget, report, long_runs)
     collect()
     print(report.path.read_text(), flush=True)

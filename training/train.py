@@ -234,23 +234,22 @@ def patch_bank(cfg: TrainConfig, folder: Path) -> PatchBank:
     """
     files = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(folder.iterdir()) if f.is_file())
     mix = tuple(cfg.degradations.items())
-    versions = len(files) * (1 + cfg.degradation_variants * sum(spec != "clean" for spec in cfg.degradations))
-    cores = len(os.sched_getaffinity(0)) // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-    processes = max(1, cores) if versions >= PARALLEL_BANK_FROM else 1
-    return _bank(str(folder), files, cfg.scales, cfg.patch_size, mix, cfg.degradation_variants, cfg.seed, processes)
+    return _bank(str(folder), files, cfg.scales, cfg.patch_size, mix, cfg.degradation_variants, cfg.seed)
 
 
 @functools.lru_cache(maxsize=1)
 def _bank(
     folder: str,
-    _files: tuple[tuple[str, int, int], ...],
+    files: tuple[tuple[str, int, int], ...],
     scales: tuple[int, ...],
     patch_size: int,
     mix: tuple[tuple[str, float], ...],
     variants: int,
     seed: int,
-    processes: int,
 ) -> PatchBank:
+    versions = len(files) * (1 + variants * sum(spec != "clean" for spec, _ in mix))
+    cores = len(os.sched_getaffinity(0)) // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    processes = max(1, cores) if versions >= PARALLEL_BANK_FROM else 1
     return PatchBank(
         folder,
         scales=scales,
