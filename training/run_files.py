@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.optim.swa_utils import AveragedModel
 
 from vdsr.checkpoint import save_checkpoint
 from vdsr.models import VDSR
@@ -17,6 +18,7 @@ __all__ = ["plot_log", "save_run"]
 def save_run(
     out_dir: Path,
     model: VDSR,
+    averaged: AveragedModel | None,
     optimizer: torch.optim.Optimizer,
     scales: tuple[int, ...],
     training: dict[str, Any],
@@ -26,12 +28,17 @@ def save_run(
     improved: bool,
     elapsed: float,
 ) -> None:
-    """Write ``last`` (and ``best`` when improved) checkpoints and the resumable state, each atomically."""
+    """Write ``last`` (and ``best`` when improved) checkpoints and the resumable state, each atomically.
+
+    With a moving average of the weights, the checkpoints hold the average; the state holds both.
+    """
     names = ["last.safetensors", "best.safetensors"] if improved else ["last.safetensors"]
+    weights = model if averaged is None else averaged.module
     for name in names:
-        save_checkpoint(out_dir / name, model, scales=scales, training=training, evaluation=evaluation)
+        save_checkpoint(out_dir / name, weights, scales=scales, training=training, evaluation=evaluation)
     state = {
         "model": model.state_dict(),
+        **({"ema": averaged.state_dict()} if averaged is not None else {}),
         "optimizer": optimizer.state_dict(),
         "step": training["step"],
         "best": best,

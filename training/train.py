@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from engines import load_upscaler
@@ -80,6 +81,7 @@ class TrainConfig(ModelConfig):
     init_from: str = ""  # fine-tuning: start from this checkpoint's weights (a resumed run ignores it)
     consistency: float = 0.0  # weight of the flip/rotation consistency term (training/consistency.py); 0: off
     distill: float = 0.0  # share of the loss that targets init_from's x8 self-ensemble, not the ground truth; 0: off
+    ema: float = 0.0  # decay of a moving average of the weights, validated and saved instead of them; 0: off
     loss_border: int = 0  # pixels of each patch edge left out of the loss: their context reaches the zero padding
     # The share of patches degraded by each spec of vdsr.degrade (ranges draw per image version); clean: the paper's.
     degradations: dict[str, float] = field(default_factory=lambda: {"clean": 1.0})
@@ -206,6 +208,22 @@ def _objective(
     return loss, torch.zeros((), device=sr.device)
 
 
+def _moving_average(cfg: TrainConfig, model: VDSR, state: dict[str, Any] | None) -> AveragedModel | None:
+    """The exponential moving average of ``model``'s weights (None when ``cfg.ema`` is 0), resumed from ``state``.
+
+    Averaging over the last ~1/(1 - decay) steps smooths out the noise of small batches, which is what a
+    CPU's batch of 16 has most of. Buffers (BatchNorm statistics) are averaged too.
+    """
+    if not cfg.ema:
+        return None
+    if not 0 < cfg.ema < 1:
+        raise ValueError(f"ema is a decay between 0 and 1 (e.g. 0.999), got {cfg.ema}")
+    averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
+    if state is not None:
+        averaged.load_state_dict(state)
+    return averaged
+
+
 def _setup_distributed() -> tuple[int, int, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1:
@@ -287,16 +305,19 @@ def train(
     model = build_model(model_cfg).to(device, memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg, model)
     state_path, log_path = out_dir / "state.pt", out_dir / "log.csv"
-    step, best, elapsed = 0, -math.inf, 0.0
+    step, best, elapsed, saved_average = 0, -math.inf, 0.0, None
     if state_path.exists():
         state = torch.load(state_path, map_location=device, weights_only=True)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step, best, elapsed = int(state["step"]), float(state["best"]), float(state.get("elapsed", 0.0))
+        saved_average = state.get("ema")
         if rank == 0:
             log.info("resumed %s at step %d", out_dir, step)
     elif cfg.init_from:
         model.load_state_dict(_init_model(cfg, model_cfg).state_dict())
+    averaged = _moving_average(cfg, model, saved_average)
+    shown = model if averaged is None else averaged.module  # the weights validated and saved
     teacher = _ensemble_teacher(cfg, model_cfg, device)
     net: nn.Module = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     autocast_dtype = resolve_precision(cfg.precision, device)
@@ -346,6 +367,8 @@ def train(
             nn.utils.clip_grad_norm_(model.parameters(), clip)
         scaler.step(optimizer)
         scaler.update()
+        if averaged is not None:
+            averaged.update_parameters(model)
         step += 1
         running += loss.detach()  # summed on the device: reading it every step would stall a GPU
         running_steps += 1
@@ -354,10 +377,10 @@ def train(
             bar.set_postfix(loss=f"{running.item() / running_steps:.4f}", lr=f"{lr_now:.2e}")
         if rank == 0 and (step % cfg.val_every == 0 or step == stop):
             elapsed += time.perf_counter() - t0
-            scores = validation_scores(model, val_images, cfg.val_scales, with_ssim=True)
+            scores = validation_scores(shown, val_images, cfg.val_scales, with_ssim=True)
             psnrs = {s.scale: s.psnr for s in scores}
             degraded = {
-                spec: validation_scores(model, val_images, cfg.val_scales, degradation=spec)
+                spec: validation_scores(shown, val_images, cfg.val_scales, degradation=spec)
                 for spec in cfg.val_degradations
             }
             degraded_psnrs = {f"{spec} x{s.scale}": s.psnr for spec, rows in degraded.items() for s in rows}
@@ -408,6 +431,7 @@ def train(
             save_run(
                 out_dir,
                 model,
+                averaged,
                 optimizer,
                 cfg.scales,
                 {**provenance, "step": step, "seconds": round(elapsed)},

@@ -222,3 +222,20 @@ def test_init_from_starts_at_a_checkpoints_weights(small_data: Path, tmp_path: P
             small_data,
             show_progress=False,
         )
+
+
+def test_a_moving_average_is_saved_and_resumes_exactly(small_data: Path, tmp_path: Path) -> None:
+    cfg = TrainConfig(**QUICK, iterations=4, val_every=2, ema=0.5)
+    train(cfg, tmp_path / "legs", small_data, show_progress=False, stop=2)
+    train(cfg, tmp_path / "legs", small_data, show_progress=False)
+    train(cfg, tmp_path / "once", small_data, show_progress=False)
+    state = torch.load(tmp_path / "legs" / "state.pt", weights_only=True)
+    saved, _ = load_checkpoint(tmp_path / "legs" / "last.safetensors")
+    once, _ = load_checkpoint(tmp_path / "once" / "last.safetensors")
+    assert int(state["ema"]["n_averaged"]) == 4
+    for name, weight in saved.state_dict().items():
+        assert torch.equal(weight, state["ema"][f"module.{name}"]), name  # the checkpoint is the average...
+        assert torch.allclose(weight, once.state_dict()[name], atol=1e-6), name  # ...and two legs make one run
+    assert any(not torch.equal(w, state["model"][n]) for n, w in saved.state_dict().items())  # not the raw weights
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        train(TrainConfig(**QUICK, iterations=1, ema=1.0), tmp_path / "bad", small_data, show_progress=False)
