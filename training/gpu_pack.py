@@ -17,9 +17,9 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from vdsr.data import HOLDOUT_FRAMES, data_dir, holdout_frames, load_rgb_folder
+from vdsr.imageio import write_image
 
 __all__ = ["HOLDOUT_FOLDER", "SITE_ARCHIVE", "holdout_names", "load_holdout", "pack"]
 
@@ -45,9 +45,8 @@ def load_holdout(root: Path) -> list[tuple[str, np.ndarray]]:
 
 
 def _write_lossless(folder: Path, images: list[tuple[str, np.ndarray]]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     for name, rgb in images:
-        Image.fromarray(rgb).save(folder / f"{name}.webp", lossless=True)
+        write_image(folder / f"{name}.webp", rgb, lossless=True)
 
 
 def _site_archive(dest: Path, wheels: list[Path]) -> None:

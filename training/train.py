@@ -211,8 +211,9 @@ def _objective(
 def _moving_average(cfg: TrainConfig, model: VDSR, state: dict[str, Any] | None) -> AveragedModel | None:
     """The exponential moving average of ``model``'s weights (None when ``cfg.ema`` is 0), resumed from ``state``.
 
-    Averaging over the last ~1/(1 - decay) steps smooths out the noise of small batches, which is what a
-    CPU's batch of 16 has most of. Buffers (BatchNorm statistics) are averaged too.
+    Averaging over the last ~1/(1 - decay) steps smooths out the noise of small batches; it matters for a
+    run stopped early or on a flat learning rate (at the end of a cosine decay it scored as the raw weights
+    did). Buffers (BatchNorm statistics) are averaged too.
     """
     if not cfg.ema:
         return None

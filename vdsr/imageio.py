@@ -111,11 +111,12 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_INPUT_PIXELS) -> np.nd
             raise ImageReadError(f"{path}: damaged or truncated image ({exc})") from None
 
 
-def write_image(path: str | Path, img: np.ndarray, *, quality: int = 95) -> Path:
+def write_image(path: str | Path, img: np.ndarray, *, quality: int = 95, lossless: bool = False) -> Path:
     """Write an array from :func:`read_image` (or the upscaler) to ``path``; format from the suffix.
 
     16-bit colour goes through OpenCV (PNG/TIFF only). JPEG cannot hold alpha or
-    16 bits, so those raise ``ValueError`` rather than silently losing data.
+    16 bits, so those raise ``ValueError`` rather than silently losing data. ``lossless``
+    writes WebP losslessly (smaller than PNG); other formats ignore it.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -136,5 +137,7 @@ def write_image(path: str | Path, img: np.ndarray, *, quality: int = 95) -> Path
         return path
     arr = img[..., 0] if channels == 1 and img.ndim == 3 else img
     options: dict[str, Any] = {"quality": quality} if suffix in {".jpg", ".jpeg", ".webp"} else {}
+    if lossless and suffix == ".webp":
+        options = {"lossless": True, "exact": True}  # exact: keep the colour under transparent pixels
     Image.fromarray(arr).save(path, **options)
     return path
