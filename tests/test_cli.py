@@ -242,3 +242,45 @@ def test_the_default_model_suits_the_input_and_says_why(
         assert main(["upscale", str(src), str(tmp_path / "out.png"), "--scale", "2", "--engine", "torch"]) == 0
     line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("model "))
     assert reason in line and "--model chooses another" in line
+
+
+def test_nothing_overwrites_the_input_and_bad_requests_fail_before_any_model_loads(
+    images: Path, tmp_path: Path, data_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_model(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model was loaded for a request that cannot succeed")
+
+    monkeypatch.setattr("vdsr.cli._load_upscaler", no_model)
+    src = images / "rgb.png"
+    original = src.read_bytes()
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes((data_root / "video" / "carphone_distorted.mp4").read_bytes())
+    (tmp_path / "a-file").write_text("x")
+    cases = [
+        ([str(src), str(images / "." / "rgb.png")], "would overwrite the input"),
+        ([str(images), str(images)], "would overwrite the input"),
+        ([str(clip), str(clip)], "would overwrite the input"),
+        ([str(src), str(tmp_path / "o.png"), "--scale", "0"], "scale must be a number >= 1"),
+        ([str(images), str(tmp_path / "out"), "--scale", "20"], "above the limit"),
+        ([str(src), str(tmp_path / "o.gif")], "unsupported output format .gif"),
+        ([str(images / "rgba.png"), str(tmp_path / "o.jpg")], "JPEG cannot store alpha"),
+        ([str(clip), str(tmp_path / "o.avi")], "unsupported output container .avi"),
+        ([str(clip), str(tmp_path / "o.mp4"), "--crf", "60"], "crf must be 0-51"),
+    ]
+    for args, message in cases:
+        scale = [] if "--scale" in args else ["--scale", "2"]
+        assert main(["-q", "upscale", *args, *scale]) == 2, args
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, (args, err)
+    assert src.read_bytes() == original
+
+
+def test_an_unwritable_output_is_one_line(
+    images: Path, tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-file").write_text("x")
+    model = ["--model", str(tiny_checkpoint), "--scale", "2"]
+    assert main(["-q", "upscale", str(images / "rgb.png"), str(tmp_path / "a-file" / "o.png"), *model]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert main(["-q", "upscale", str(images), str(tmp_path / "a-file"), *model]) == 2
+    assert "is a file; the output of a folder is a folder" in capsys.readouterr().err

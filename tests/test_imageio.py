@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vdsr.imageio import ImageReadError, read_image, write_image
+from vdsr.imageio import ImageReadError, ImageWriteError, read_image, write_image
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,34 @@ def test_jpeg_refuses_alpha_and_16_bit(tmp_path: Path) -> None:
         write_image(tmp_path / "a.jpg", np.zeros((4, 4, 4), np.uint8))
     with pytest.raises(ValueError, match="JPEG cannot store"):
         write_image(tmp_path / "a.jpg", np.zeros((4, 4, 3), np.uint16))
+
+
+def test_16_bit_is_refused_where_it_would_be_cut_to_8(tmp_path: Path) -> None:
+    gray16 = np.arange(12, dtype=np.uint16).reshape(3, 4) * 5000
+    for suffix in (".webp", ".bmp"):
+        with pytest.raises(ImageWriteError, match="16-bit images need .png or .tif"):
+            write_image(tmp_path / f"a{suffix}", gray16)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_partial_one(
+    tmp_path: Path, rgb_image: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = write_image(tmp_path / "out.png", rgb_image)
+    before = target.read_bytes()
+
+    def full_disk(self: Image.Image, fp: Path, *args: object, **kwargs: object) -> None:
+        Path(fp).write_bytes(b"\x89PNG half")  # what an interrupted encoder leaves behind
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", full_disk)
+    with pytest.raises(ImageWriteError, match=r"out.png: cannot write \(No space left on device\)"):
+        write_image(target, rgb_image[::-1])
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_an_unwritable_place_is_one_line(tmp_path: Path, rgb_image: np.ndarray) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ImageWriteError, match="is a file, not a folder"):
+        write_image(tmp_path / "file" / "out.png", rgb_image)

@@ -19,11 +19,13 @@ from vdsr.degrade import parse_spec
 from vdsr.engine import Engine, EngineUnavailableError, describe_engine
 from vdsr.ensemble import SelfEnsemble
 from vdsr.evaluate import PAPER_SET5, Lanczos, Method, evaluate, format_degradation_table, format_table
+from vdsr.files import same_file
 from vdsr.folders import upscale_folder
-from vdsr.imageio import ImageReadError, read_image, write_image
+from vdsr.imageio import ImageReadError, ImageWriteError, check_output, read_image, write_image
 from vdsr.pipeline import InputError, Upscaler
 from vdsr.video import VIDEO_SUFFIXES, VideoError  # plain Python: PyAV loads only for a video input
 from vdsr.video.errors import RAY_MISSING
+from vdsr.video.formats import DEFAULT_PRESET
 from vdsr.weights import InputKind, input_kind, pick_model, resolve_model
 
 __all__ = ["main"]
@@ -35,6 +37,7 @@ USER_ERRORS = (
     CheckpointError,
     EngineUnavailableError,
     ImageReadError,
+    ImageWriteError,
     InputError,
     VideoError,
     FileNotFoundError,
@@ -126,8 +129,11 @@ def _cuda_devices(text: str) -> tuple[int, ...]:
 
 def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
     from vdsr.video import extract_frames, probe_video, upscale_video  # PyAV: only a video input pays for it
+    from vdsr.video.request import Trim, check_request
 
-    probe_video(src)  # fail on a bad file before loading any model
+    probe_video(src)  # fail on a bad file or request before loading any model
+    if not args.frames:
+        check_request(src, dst, args.scale, args.crf, DEFAULT_PRESET, Trim(start=args.start, duration=args.duration))
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     if args.ray is not None and importlib.util.find_spec("ray") is None:
@@ -178,11 +184,16 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"{src}: no such file or folder")
     if src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES:
         return _upscale_video(args, src, dst)
+    if same_file(src, dst):
+        raise ValueError(f"{dst}: the output would overwrite the input; choose another name")
     if src.is_file():
-        img = read_image(src)  # fail on a bad file before loading any model
+        img = read_image(src)  # fail on a bad file or request before loading any model
+        Upscaler(None).check(img.shape[0], img.shape[1], args.scale)
+        check_output(dst, img)
         write_image(dst, _upscaler(args, input_kind(src)).upscale(img, args.scale))
         log.info("wrote %s", dst)
         return 0
+    Upscaler(None).check(1, 1, args.scale)
     upscaler = _upscaler(args, _folder_kind(src))
     with tqdm(desc=src.name, unit="img", disable=args.quiet, dynamic_ncols=True) as bar:
         result = upscale_folder(src, dst, upscaler, args.scale, progress=_tqdm_progress(bar))
@@ -317,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"error: {message}", file=sys.stderr)  # noqa: T201 - the one line a user sees
+        return 2
+    except OSError as exc:  # the file system refused (permissions, a full disk): still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)  # noqa: T201
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)  # noqa: T201

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vdsr.data import IMAGE_SUFFIXES
-from vdsr.imageio import ImageReadError, read_image, write_image
+from vdsr.files import same_file
+from vdsr.imageio import ImageReadError, ImageWriteError, read_image, write_image
 from vdsr.pipeline import InputError, Upscaler
 
 __all__ = ["FolderResult", "upscale_folder"]
@@ -33,34 +33,29 @@ def upscale_folder(
     """Upscale each image file in ``src_dir`` (not subfolders) into ``dst_dir``, same file names.
 
     A bad file is recorded in ``failed`` and the run carries on. Each output is
-    written under a temporary name and renamed, so an interrupted run leaves only
-    whole images.
+    written whole or not at all, so an interrupted run leaves only whole images.
 
     Raises:
         FileNotFoundError: ``src_dir`` is missing or holds no images.
-        ValueError: ``dst_dir`` is ``src_dir`` (it would overwrite the originals).
+        ValueError: ``dst_dir`` is ``src_dir`` (it would overwrite the originals) or a file.
     """
     src_dir, dst_dir = Path(src_dir), Path(dst_dir)
     if not src_dir.is_dir():
         raise FileNotFoundError(f"{src_dir}: no such folder")
-    if dst_dir.exists() and dst_dir.resolve() == src_dir.resolve():
+    if same_file(src_dir, dst_dir):
         raise ValueError(f"{dst_dir}: the output folder must differ from the input folder")
     paths = sorted(p for p in src_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
         raise FileNotFoundError(f"{src_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    if dst_dir.exists() and not dst_dir.is_dir():
+        raise ValueError(f"{dst_dir}: is a file; the output of a folder is a folder")
     dst_dir.mkdir(parents=True, exist_ok=True)
     result = FolderResult()
     for done, path in enumerate(paths, 1):
-        target = dst_dir / path.name
-        tmp = dst_dir / f".partial-{os.getpid()}-{path.name}"
         try:
-            write_image(tmp, upscaler.upscale(read_image(path), scale))
-            os.replace(tmp, target)
-            result.written.append(target)
-        except (ImageReadError, InputError, ValueError) as exc:
+            result.written.append(write_image(dst_dir / path.name, upscaler.upscale(read_image(path), scale)))
+        except (ImageReadError, ImageWriteError, InputError) as exc:
             result.failed[path.name] = str(exc)
-        finally:
-            tmp.unlink(missing_ok=True)
         if progress is not None:
             progress(done, len(paths))
     return result

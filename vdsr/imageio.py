@@ -15,7 +15,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["MAX_INPUT_PIXELS", "ImageReadError", "read_image", "write_image"]
+from vdsr.files import written_whole
+
+__all__ = ["MAX_INPUT_PIXELS", "ImageReadError", "ImageWriteError", "check_output", "read_image", "write_image"]
 
 MAX_INPUT_PIXELS = 50_000_000
 _FORMATS = {"PNG", "JPEG", "MPO", "BMP", "WEBP", "TIFF"}
@@ -37,6 +39,10 @@ _KEEP_MODES = {"L", "LA", "RGB", "RGBA"}
 
 class ImageReadError(ValueError):
     """A file is missing, not a supported image, damaged, or too large."""
+
+
+class ImageWriteError(ValueError):
+    """An output cannot be written: an unsupported format for the data, no permission, a full disk."""
 
 
 def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
@@ -111,33 +117,62 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_INPUT_PIXELS) -> np.nd
             raise ImageReadError(f"{path}: damaged or truncated image ({exc})") from None
 
 
-def write_image(path: str | Path, img: np.ndarray, *, quality: int = 95, lossless: bool = False) -> Path:
-    """Write an array from :func:`read_image` (or the upscaler) to ``path``; format from the suffix.
+def check_output(path: str | Path, img: np.ndarray) -> None:
+    """Raise ImageWriteError if ``path``'s format cannot hold ``img`` (its dtype and channels).
 
-    16-bit colour goes through OpenCV (PNG/TIFF only). JPEG cannot hold alpha or
-    16 bits, so those raise ``ValueError`` rather than silently losing data. ``lossless``
-    writes WebP losslessly (smaller than PNG); other formats ignore it.
+    The upscaler keeps both, so a caller can check an output against its input before any work.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in _WRITE_SUFFIXES:
-        raise ValueError(f"{path}: unsupported output format {suffix or '(none)'}")
+        raise ImageWriteError(f"{path}: unsupported output format {suffix or '(none)'}")
     channels = 1 if img.ndim == 2 else img.shape[2]
     if suffix in {".jpg", ".jpeg"} and (img.dtype != np.uint8 or channels in (2, 4)):
-        raise ValueError(f"{path}: JPEG cannot store alpha or 16-bit data; write .png instead")
-    path.parent.mkdir(parents=True, exist_ok=True)
+        raise ImageWriteError(f"{path}: JPEG cannot store alpha or 16-bit data; write .png instead")
+    if img.dtype == np.uint16 and suffix not in {".png", ".tif", ".tiff"}:
+        raise ImageWriteError(f"{path}: 16-bit images need .png or .tif")
+    if img.dtype == np.uint16 and channels == 2:
+        raise ImageWriteError(f"{path}: 16-bit gray+alpha is not supported; write 8-bit or drop alpha")
+
+
+def write_image(path: str | Path, img: np.ndarray, *, quality: int = 95, lossless: bool = False) -> Path:
+    """Write an array from :func:`read_image` (or the upscaler) to ``path``; format from the suffix.
+
+    16-bit colour goes through OpenCV (PNG/TIFF only). JPEG cannot hold alpha or
+    16 bits, so those raise rather than silently losing data. ``lossless`` writes
+    WebP losslessly (smaller than PNG); other formats ignore it. The file appears
+    whole or not at all (:func:`~vdsr.files.written_whole`).
+
+    Raises:
+        ImageWriteError: the format cannot hold ``img``, or the file cannot be written (one line).
+    """
+    path = Path(path)
+    check_output(path, img)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ImageWriteError(f"{path}: cannot write ({path.parent} is a file, not a folder)") from None
+    except OSError as exc:
+        raise ImageWriteError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    try:
+        with written_whole(path) as hidden:
+            _save(hidden, img, quality=quality, lossless=lossless)
+    except OSError as exc:
+        raise ImageWriteError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    return path
+
+
+def _save(path: Path, img: np.ndarray, *, quality: int, lossless: bool) -> None:
+    """Encode ``img`` to ``path``: 16-bit colour through OpenCV, the rest through PIL."""
+    suffix = path.suffix.lower()
+    channels = 1 if img.ndim == 2 else img.shape[2]
     if img.dtype == np.uint16 and channels > 1:
-        if suffix not in {".png", ".tif", ".tiff"}:
-            raise ValueError(f"{path}: 16-bit colour needs .png or .tif")
         code = cv2.COLOR_RGBA2BGRA if channels == 4 else cv2.COLOR_RGB2BGR
-        if channels == 2:
-            raise ValueError(f"{path}: 16-bit gray+alpha is not supported; write 8-bit or drop alpha")
         if not cv2.imwrite(str(path), cv2.cvtColor(img, code)):
-            raise OSError(f"{path}: could not write")
-        return path
+            raise OSError("OpenCV could not encode it")
+        return
     arr = img[..., 0] if channels == 1 and img.ndim == 3 else img
     options: dict[str, Any] = {"quality": quality} if suffix in {".jpg", ".jpeg", ".webp"} else {}
     if lossless and suffix == ".webp":
         options = {"lossless": True, "exact": True}  # exact: keep the colour under transparent pixels
     Image.fromarray(arr).save(path, **options)
-    return path

@@ -1,42 +1,23 @@
-"""Files appear whole or not at all: each is written to a hidden temporary beside it and renamed into
-place when complete, with the mode any other tool's output has (0666 less the umask).
-
-Failures while writing name the file the user asked for, never the temporary.
+"""Video outputs appear whole or not at all (:mod:`vdsr.files`), and every failure while writing one
+is a VideoError that names the file the user asked for, never the temporary.
 """
 
 from __future__ import annotations
 
-import errno
-import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import av
 
+from vdsr import files
 from vdsr.video.errors import VideoError, first_line
 
-__all__ = ["replace_atomically", "temp_beside", "writing", "written_whole"]
+__all__ = ["writing", "written_whole"]
 
 
-def temp_beside(dst: Path) -> Path:
-    """A new, unique, empty hidden file beside ``dst`` (same suffix), so concurrent runs never collide.
-
-    Created with mode 0666 so the umask decides, as for any other new file (``mkstemp`` gives 0600,
-    which would leave the renamed output unreadable to other users and web servers).
-    """
-    for _ in range(100):
-        path = dst.parent / f".{dst.stem}.partial-{secrets.token_hex(4)}{dst.suffix}"
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise VideoError(f"{dst}: cannot write ({exc.strerror or first_line(exc)})") from None
-        os.close(fd)
-        return path
-    raise FileExistsError(errno.EEXIST, "no free temporary name", str(dst.parent))
+def _cannot_write(dst: Path, exc: OSError) -> VideoError:
+    return VideoError(f"{dst}: cannot write ({exc.strerror or first_line(exc)})")
 
 
 @contextmanager
@@ -54,24 +35,9 @@ def writing(dst: Path, hidden: Path) -> Iterator[None]:
 
 @contextmanager
 def written_whole(dst: Path) -> Iterator[Path]:
-    """A temporary path to write; renamed to ``dst`` when the block completes, removed when it fails.
-
-    An interrupted or failed write therefore never leaves a file under ``dst``'s name, and an old
-    ``dst`` stays as it was.
-    """
-    hidden = temp_beside(dst)
+    """:func:`vdsr.files.written_whole` with every failure a VideoError that names ``dst``."""
     try:
-        with writing(dst, hidden):
+        with files.written_whole(dst) as hidden, writing(dst, hidden):
             yield hidden
-        replace_atomically(hidden, dst)
-    except BaseException:
-        hidden.unlink(missing_ok=True)
-        raise
-
-
-def replace_atomically(hidden: Path, dst: Path) -> None:
-    """Rename ``hidden`` to ``dst`` in one step (both in the same folder)."""
-    try:
-        os.replace(hidden, dst)
-    except OSError as exc:
-        raise VideoError(f"{dst}: cannot write ({exc.strerror or first_line(exc)})") from None
+    except OSError as exc:  # creating the temporary or renaming it; ``writing`` maps the rest
+        raise _cannot_write(dst, exc) from None

@@ -6,6 +6,7 @@ Plain data without PyAV, so a caller can decide whether a path is a video before
 from __future__ import annotations
 
 __all__ = [
+    "DEFAULT_PRESET",
     "MAX_OUTPUT_PIXELS",
     "MAX_VIDEO_PIXELS",
     "OUTPUT_FORMATS",
@@ -37,6 +38,9 @@ OUTPUT_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
 
 OUTPUT_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 """Output suffix -> FFmpeg muxer name."""
+
+DEFAULT_PRESET = "medium"
+"""x264's own default speed preset."""
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 

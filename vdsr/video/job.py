@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vdsr.files import written_whole
 from vdsr.video.errors import VideoError, first_line
 
 try:
     import fcntl
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
-from vdsr.video.files import temp_beside
 from vdsr.video.part import PART_FORMAT
 from vdsr.video.segments import Segment
 
@@ -214,15 +214,12 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     """Replace ``path`` in one step, so a kill or a full disk leaves the old manifest or the new one."""
-    hidden = temp_beside(path)
     try:
-        with hidden.open("w") as f:
+        with written_whole(path) as hidden, hidden.open("w") as f:
             json.dump(data, f, indent=1)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(hidden, path)
     except OSError as exc:
-        hidden.unlink(missing_ok=True)
         raise VideoError(f"{path}: cannot write ({exc.strerror or first_line(exc)})") from None
 
 

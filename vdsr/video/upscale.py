@@ -22,7 +22,7 @@ from vdsr.video.colour import HDR_TRANSFERS, size_rule
 from vdsr.video.encoder import OutputFile
 from vdsr.video.errors import VideoError
 from vdsr.video.files import written_whole
-from vdsr.video.formats import MAX_OUTPUT_PIXELS
+from vdsr.video.formats import DEFAULT_PRESET, MAX_OUTPUT_PIXELS
 from vdsr.video.index import index_frames, seek_point
 from vdsr.video.job import discard_job, source_identity
 from vdsr.video.join import AudioWindow
@@ -176,7 +176,7 @@ def upscale_video(
     scale: float,
     *,
     crf: int = 18,
-    preset: str = "medium",
+    preset: str = DEFAULT_PRESET,
     start: float | None = None,
     duration: float | None = None,
     max_frames: int | None = None,
