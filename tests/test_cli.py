@@ -266,6 +266,8 @@ def test_nothing_overwrites_the_input_and_bad_requests_fail_before_any_model_loa
         ([str(images / "rgba.png"), str(tmp_path / "o.jpg")], "JPEG cannot store alpha"),
         ([str(clip), str(tmp_path / "o.avi")], "unsupported output container .avi"),
         ([str(clip), str(tmp_path / "o.mp4"), "--crf", "60"], "crf must be 0-51"),
+        ([str(clip), str(tmp_path / "look"), "--frames", "a,b"], "--frames takes frame numbers"),
+        ([str(clip), str(tmp_path / "look"), "--frames", "3", "--scale", "9"], "above the limit"),
     ]
     for args, message in cases:
         scale = [] if "--scale" in args else ["--scale", "2"]
@@ -284,3 +286,24 @@ def test_an_unwritable_output_is_one_line(
     assert "is a file, not a folder" in capsys.readouterr().err
     assert main(["-q", "upscale", str(images), str(tmp_path / "a-file"), *model]) == 2
     assert "is a file; the output of a folder is a folder" in capsys.readouterr().err
+
+
+def test_a_frame_past_the_end_writes_no_frame(
+    tmp_path: Path, tiny_checkpoint: Path, data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clip, look = data_root / "video" / "carphone_distorted.mp4", tmp_path / "look"
+    argv = [
+        "-q",
+        "upscale",
+        str(clip),
+        str(look),
+        "--frames",
+        "5,9999",
+        "--scale",
+        "2",
+        "--model",
+        str(tiny_checkpoint),
+    ]
+    assert main(argv) == 2
+    assert "frame 9999 is past the end (120 frames)" in capsys.readouterr().err
+    assert not look.exists()

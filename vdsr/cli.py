@@ -109,6 +109,14 @@ def _model_identity(model: str | None, upscaler: Upscaler, ensemble: bool) -> di
     }
 
 
+def _frame_numbers(text: str) -> list[int]:
+    """``--frames 10,50``: the frame numbers, or one line saying what the option takes."""
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"--frames takes frame numbers separated by commas, such as 10,50; got {text!r}") from None
+
+
 def _cuda_devices(text: str) -> tuple[int, ...]:
     """``--devices 0,1``: GPU numbers that exist here, each once."""
     try:
@@ -131,8 +139,11 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
     from vdsr.video import extract_frames, probe_video, upscale_video  # PyAV: only a video input pays for it
     from vdsr.video.request import Trim, check_request
 
-    probe_video(src)  # fail on a bad file or request before loading any model
-    if not args.frames:
+    info = probe_video(src)  # fail on a bad file or request before loading any model
+    if args.frames:
+        indices = _frame_numbers(args.frames)
+        Upscaler(None).check(info.height, info.width, args.scale)
+    else:
         check_request(src, dst, args.scale, args.crf, DEFAULT_PRESET, Trim(start=args.start, duration=args.duration))
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
@@ -145,7 +156,6 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
         log.info("model %s: %s (--model chooses another)", model, reason)
     upscaler = _load_upscaler(model, args.engine, tile=args.tile, ensemble=args.ensemble)
     if args.frames:
-        indices = [int(i) for i in args.frames.split(",") if i.strip()]
         for path in extract_frames(src, indices, upscaler, args.scale, dst):
             log.info("wrote %s", path)
         return 0

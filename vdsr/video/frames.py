@@ -97,15 +97,17 @@ def extract_frames(
         The written paths, in ascending frame order.
 
     Raises:
-        VideoError: bad video, or an index that is negative or past the last frame.
+        VideoError: bad video, or an index that is negative or past the last frame; nothing is
+            written then.
     """
     src, out_dir = Path(src), Path(out_dir)
     info = probe_video(src)
     upscaler.check(info.height, info.width, scale)
     bicubic = Upscaler(None, limits=upscaler.limits)
+    frames = list(read_frames(src, frame_indices))  # all found before anything is written
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for index, rgb in read_frames(src, frame_indices):
+    for index, rgb in frames:
         pair = np.hstack([as_displayed(up.upscale(rgb, scale), info) for up in (bicubic, upscaler)])
         written.append(write_image(out_dir / f"{src.stem}_f{index:06d}_x{scale:g}.png", pair))
     return written
