@@ -39,6 +39,7 @@ __all__ = [
     "DegradationError",
     "bicubic_degrade",
     "degrade",
+    "h264_round_trip",
     "low_resolution",
     "modcrop",
     "parse_spec",
@@ -118,8 +119,13 @@ def _codec_round_trip(rgb: np.ndarray, codec: str, decoder: str, options: dict[s
     return rgb_out[:h, :w], sum(p.size for p in packets)
 
 
+def h264_round_trip(rgb: np.ndarray, crf: int) -> tuple[np.ndarray, int]:
+    """One 8-bit RGB frame through x264 (preset medium, yuv420p) at ``crf``: (decoded RGB, encoded bytes)."""
+    return _codec_round_trip(rgb, "libx264", "h264", {"crf": str(int(crf)), "preset": "medium"})
+
+
 def _h264(rgb: np.ndarray, crf: float, _rng: np.random.Generator) -> np.ndarray:
-    return _codec_round_trip(rgb, "libx264", "h264", {"crf": str(int(crf)), "preset": "medium"})[0]
+    return h264_round_trip(rgb, int(crf))[0]
 
 
 # An I-frame gets about three times a GOP's mean frame size in DVD and broadcast MPEG-2.

@@ -1,0 +1,150 @@
+"""How a model's measured gain depends on how clean the reference is: ``python -m training.reference_study``.
+
+The held-out frames are decodes of low-rate H.264 (about 0.05 to 0.09 bits per pixel), so the
+ground truth they are scored against carries the codec's smoothing and artifacts. This study keeps
+the content fixed and compresses only the reference: every ground truth of a set is passed once
+through x264 at a CRF (:func:`vdsr.degrade.h264_round_trip`) and then scored in the usual protocol
+(bicubic-downscaled, damaged, upscaled; PSNR on BT.601 Y, ``scale`` px shaved; torch fp32).
+
+The sets: Set5; five frames of ``carphone_pristine.mp4``, a near-lossless clip (about 1.5 bits per
+pixel) that no training run and no choice between runs has used; and, for comparison, the held-out
+frames as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engines import load_upscaler
+from vdsr.data import HOLDOUT, HOLDOUT_FRAMES, data_dir, load_set
+from vdsr.degrade import h264_round_trip
+from vdsr.evaluate import evaluate
+from vdsr.pipeline import Upscaler
+
+__all__ = ["CARPHONE_FRAMES", "ReferenceRow", "main", "reference_sets", "stream_bits_per_pixel", "study"]
+
+CARPHONE = "carphone_pristine.mp4"
+CARPHONE_FRAMES = (0, 30, 60, 90, 119)
+SETS = ("Set5", "carphone", HOLDOUT)
+
+
+@dataclass(frozen=True)
+class ReferenceRow:
+    """One set under one reference: its bits per pixel and PSNR per (degradation, method)."""
+
+    set: str
+    reference: str
+    bits_per_pixel: float | None
+    psnr: dict[str, dict[str, float]]  # degradation -> method -> mean PSNR dB
+
+
+def stream_bits_per_pixel(path: Path) -> float:
+    """Mean bits per pixel of a file's video stream (its packets only, audio left out)."""
+    from vdsr.video.probe import open_video, video_stream
+
+    with open_video(path) as container:
+        stream = video_stream(path, container)
+        sizes = [packet.size for packet in container.demux(stream) if packet.size]
+        width, height = stream.codec_context.width, stream.codec_context.height
+    return 8.0 * sum(sizes) / (len(sizes) * width * height)
+
+
+def _load(name: str, root: Path) -> list[tuple[str, np.ndarray]]:
+    if name == "carphone":
+        from vdsr.video import read_frames
+
+        path = root / "video" / CARPHONE
+        return [(f"carphone@{i}", rgb) for i, rgb in read_frames(path, CARPHONE_FRAMES)]
+    return load_set(name, root)
+
+
+def reference_sets(
+    name: str, root: Path, crfs: Sequence[int]
+) -> list[tuple[str, float | None, list[tuple[str, np.ndarray]]]]:
+    """(reference, bits per pixel, images): the set as given, then its images through x264 at each CRF.
+
+    The held-out frames are only given as they are: their clips' H.264 is their reference.
+    """
+    images = _load(name, root)
+    if name == HOLDOUT:
+        rates = [stream_bits_per_pixel(root / "video" / clip) for clip in HOLDOUT_FRAMES]
+        return [("the clips' own H.264", float(np.mean(rates)), images)]
+    given_rate = stream_bits_per_pixel(root / "video" / CARPHONE) if name == "carphone" else None
+    out: list[tuple[str, float | None, list[tuple[str, np.ndarray]]]] = [("as given", given_rate, images)]
+    for crf in crfs:
+        coded = [(n, *h264_round_trip(rgb, crf)) for n, rgb in images]
+        bits = np.mean([8.0 * size / (rgb.shape[0] * rgb.shape[1]) for _, rgb, size in coded])
+        out.append((f"h264:{crf}", float(bits), [(n, rgb) for n, rgb, _ in coded]))
+    return out
+
+
+def study(
+    models: Sequence[str],
+    root: Path,
+    *,
+    sets: Sequence[str] = SETS,
+    crfs: Sequence[int] = (28, 34, 40),
+    degradations: Sequence[str] = ("clean", "jpeg:50", "h264:23", "h264:28"),
+    scale: int = 2,
+) -> list[ReferenceRow]:
+    """Score bicubic and each model on every set under every reference and degradation."""
+    methods = {"bicubic": Upscaler(None)} | {model: load_upscaler(model, "torch") for model in models}
+    rows = []
+    for name in sets:
+        for reference, bits, images in reference_sets(name, root, crfs):
+            psnr = {
+                spec: {s.method: s.psnr for s in evaluate(methods, images, [scale], with_ssim=False, degradation=spec)}
+                for spec in degradations
+            }
+            rows.append(ReferenceRow(name, reference, bits, psnr))
+    return rows
+
+
+def format_rows(rows: Sequence[ReferenceRow], model: str) -> str:
+    """Markdown: one row per set and reference, ``model``'s gain over bicubic under each degradation."""
+    specs = list(rows[0].psnr)
+    lines = [
+        "| set | reference | bits/pixel | " + " | ".join(specs) + " |",
+        "|" + "---|" * (len(specs) + 3),
+    ]
+    for row in rows:
+        bits = f"{row.bits_per_pixel:.2f}" if row.bits_per_pixel is not None else "lossless"
+        gains = [f"{row.psnr[s][model] - row.psnr[s]['bicubic']:+.2f}" for s in specs]
+        lines.append(f"| {row.set} | {row.reference} | {bits} | " + " | ".join(gains) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m training.reference_study", description=__doc__.splitlines()[0])
+    p.add_argument("--models", nargs="+", default=["vdsr-20", "vdsr-20-real"], help="shipped names or checkpoints")
+    p.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
+    p.add_argument("--crfs", type=int, nargs="+", default=[28, 34, 40], help="x264 CRFs for the compressed references")
+    p.add_argument("--degradation", nargs="+", default=["clean", "jpeg:50", "h264:23", "h264:28"], metavar="SPEC")
+    p.add_argument("--scale", type=int, default=2)
+    p.add_argument("--data-dir", help="datasets root (default $VDSR_DATA_DIR or ../shared/data)")
+    p.add_argument("--json", help="also write every PSNR to this file")
+    args = p.parse_args(argv)
+    rows = study(
+        args.models,
+        data_dir(args.data_dir),
+        sets=args.sets,
+        crfs=args.crfs,
+        degradations=args.degradation,
+        scale=args.scale,
+    )
+    for model in args.models:
+        print(f"\n{model}: gain over bicubic at x{args.scale}, PSNR dB on Y, by how the reference was stored")  # noqa: T201
+        print(format_rows(rows, model))  # noqa: T201
+    if args.json:
+        Path(args.json).write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
