@@ -8,8 +8,8 @@ from pathlib import Path
 
 from vdsr.data import IMAGE_SUFFIXES
 from vdsr.files import same_file
-from vdsr.imageio import ImageReadError, ImageWriteError, read_image, write_image
-from vdsr.pipeline import InputError, Upscaler
+from vdsr.imageio import read_image, write_image
+from vdsr.pipeline import Upscaler
 
 __all__ = ["FolderResult", "upscale_folder"]
 
@@ -54,7 +54,7 @@ def upscale_folder(
     for done, path in enumerate(paths, 1):
         try:
             result.written.append(write_image(dst_dir / path.name, upscaler.upscale(read_image(path), scale)))
-        except (ImageReadError, ImageWriteError, InputError) as exc:
+        except ValueError as exc:  # ImageReadError, ImageWriteError, InputError: one line each
             result.failed[path.name] = str(exc)
         if progress is not None:
             progress(done, len(paths))

@@ -150,15 +150,12 @@ def write_image(path: str | Path, img: np.ndarray, *, quality: int = 95, lossles
     check_output(path, img)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise ImageWriteError(f"{path}: cannot write ({path.parent} is a file, not a folder)") from None
-    except OSError as exc:
-        raise ImageWriteError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    try:
         with written_whole(path) as hidden:
             _save(hidden, img, quality=quality, lossless=lossless)
     except OSError as exc:
-        raise ImageWriteError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        not_a_folder = isinstance(exc, (FileExistsError, NotADirectoryError))
+        reason = f"{path.parent} is a file, not a folder" if not_a_folder else exc.strerror or exc
+        raise ImageWriteError(f"{path}: cannot write ({reason})") from None
     return path
 
 
