@@ -255,7 +255,6 @@ def test_nothing_overwrites_the_input_and_bad_requests_fail_before_any_model_loa
     original = src.read_bytes()
     clip = tmp_path / "clip.mp4"
     clip.write_bytes((data_root / "video" / "carphone_distorted.mp4").read_bytes())
-    (tmp_path / "a-file").write_text("x")
     cases = [
         ([str(src), str(images / "." / "rgb.png")], "would overwrite the input"),
         ([str(images), str(images)], "would overwrite the input"),
