@@ -105,7 +105,7 @@ class ImageHandlers:
             image: path of the image (PNG, JPEG, WebP, BMP or TIFF; 8/16-bit, gray, RGB or RGBA).
             scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
             factor: the free scale factor, 1.1 to 4.
-            model: ``auto`` (follows the input: the real-world model for JPEG and lossy WebP) or a model name.
+            model: ``auto`` (the model that suits the input, see vdsr.weights) or a model name.
             engine: ``auto`` or a backend that runs here.
             ensemble: average the network over the 8 flips/rotations (sharper, 8x the time; smaller output limit).
             shrink: downscale an image over the upload limit to fit it first, instead of refusing it.
@@ -146,7 +146,7 @@ class ImageHandlers:
             images: the image files (PNG, JPEG, WebP, BMP or TIFF), up to the batch limit.
             scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
             factor: the free scale factor, 1.1 to 4.
-            model: ``auto`` (picked per image: the real-world model for JPEG and lossy WebP) or a model name.
+            model: ``auto`` (picked per image, as for one image) or a model name.
             engine: ``auto`` or a backend that runs here.
             output_format: the results' format, ``png`` (lossless), ``jpeg`` or ``webp``.
             quality: JPEG/WebP quality, 1 to 100.

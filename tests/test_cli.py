@@ -5,8 +5,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from vdsr.cli import main
+from vdsr.cli import _folder_kind, main
 from vdsr.imageio import read_image, write_image
 
 
@@ -306,3 +307,13 @@ def test_a_frame_past_the_end_writes_no_frame(
     assert main(argv) == 2
     assert "frame 9999 is past the end (120 frames)" in capsys.readouterr().err
     assert not look.exists()
+
+
+def test_a_folder_takes_the_model_most_of_its_images_want(tmp_path: Path) -> None:
+    picture = Image.fromarray((np.random.default_rng(0).random((24, 32, 3)) * 255).astype(np.uint8))
+    for i, quality in enumerate((95, 97, 50)):
+        picture.save(tmp_path / f"{i}.jpg", quality=quality)
+    assert _folder_kind(tmp_path) == "near-lossless"
+    picture.save(tmp_path / "3.jpg", quality=30)
+    picture.save(tmp_path / "4.jpg", quality=60)
+    assert _folder_kind(tmp_path) == "lossy"

@@ -13,7 +13,16 @@ from vdsr.config import ModelConfig
 from vdsr.data import load_rgb_folder
 from vdsr.evaluate import evaluate
 from vdsr.pipeline import Upscaler
-from vdsr.weights import DEFAULT_MODEL, REAL_MODEL, WEIGHTS_DIR, input_kind, pick_model, resolve_model, shipped_models
+from vdsr.weights import (
+    DEFAULT_MODEL,
+    REAL_MODEL,
+    WEIGHTS_DIR,
+    input_kind,
+    jpeg_quality,
+    pick_model,
+    resolve_model,
+    shipped_models,
+)
 
 
 def test_default_model_is_shipped_and_is_the_papers_vdsr20() -> None:
@@ -53,6 +62,9 @@ def picture() -> Image.Image:
         ("a.bmp", {}, "lossless"),
         ("a.tiff", {}, "lossless"),
         ("a.jpg", {}, "lossy"),
+        ("a.jpg", {"quality": 92}, "lossy"),
+        ("a.jpg", {"quality": 93}, "near-lossless"),
+        ("a.jpg", {"quality": 98, "subsampling": 0}, "near-lossless"),
         ("a.webp", {"lossless": True}, "lossless"),
         ("a.webp", {"quality": 80}, "lossy"),
     ],
@@ -71,6 +83,17 @@ def test_input_kind_reads_the_content_not_the_name(tmp_path: Path, picture: Imag
     assert input_kind(tmp_path / "notes.png") == "lossless"  # reading it reports the real problem
 
 
+def test_jpeg_quality_is_read_from_the_quantisation_tables(tmp_path: Path, picture: Image.Image) -> None:
+    for quality in range(1, 101):
+        path = tmp_path / f"q{quality}.jpg"
+        picture.save(path, quality=quality)
+        with Image.open(path) as im:
+            assert jpeg_quality(im) == quality
+    picture.save(tmp_path / "a.png")
+    with Image.open(tmp_path / "a.png") as im:
+        assert jpeg_quality(im) is None
+
+
 def test_videos_are_compressed() -> None:
     assert input_kind("clip.MP4") == "video" and input_kind("tape.mkv") == "video"
 
@@ -80,6 +103,7 @@ def test_pick_model_by_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pick_model("video")[0] == REAL_MODEL
     assert pick_model("lossy") == (REAL_MODEL, "the image is lossy-compressed (JPEG or lossy WebP)")
     assert pick_model("lossless")[0] == DEFAULT_MODEL
+    assert pick_model("near-lossless") == (DEFAULT_MODEL, "the image is a JPEG of quality 93 or more, nearly lossless")
     monkeypatch.setattr(weights, "shipped_models", lambda: [DEFAULT_MODEL])
     name, reason = pick_model("video")
     assert name == DEFAULT_MODEL and f"{REAL_MODEL} is not installed" in reason

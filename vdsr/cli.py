@@ -62,9 +62,11 @@ def _upscaler(args: argparse.Namespace, kind: InputKind) -> Upscaler:
 
 
 def _folder_kind(folder: Path) -> InputKind:
-    """The kind most of a folder's images are: one model serves a whole folder."""
+    """The kind that serves most of a folder's images: one model serves a whole folder."""
     kinds = [input_kind(p) for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
-    return "lossy" if 2 * kinds.count("lossy") > len(kinds) else "lossless"
+    if 2 * kinds.count("lossy") > len(kinds):
+        return "lossy"
+    return "near-lossless" if kinds.count("near-lossless") > kinds.count("lossless") else "lossless"
 
 
 def _tqdm_progress(bar: tqdm) -> Callable[[int, int], None]:

@@ -1,8 +1,9 @@
 """Shipped weights: resolve ``--model`` to a file, and pick the model that suits an input.
 
 Two models ship. ``vdsr-20`` is trained on clean bicubic downscales (the paper's protocol) and is
-best on lossless images; ``vdsr-20-real`` is also trained on JPEG, H.264 and MPEG-2 damage and is
-best on compressed input, which every video and every JPEG is (docs/real-world.md has the figures).
+best on lossless images and on JPEGs saved at quality 93 or above; ``vdsr-20-real`` is also trained
+on JPEG, H.264 and MPEG-2 damage and is best on the rest of compressed input: every video, JPEGs
+below quality 93 and lossy WebP (docs/real-world.md has the figures).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ __all__ = [
     "MODEL_DESCRIPTIONS",
     "REAL_MODEL",
     "WEIGHTS_DIR",
+    "NEAR_LOSSLESS_JPEG",
     "InputKind",
     "input_kind",
+    "jpeg_quality",
     "pick_model",
     "resolve_model",
     "shipped_models",
@@ -40,17 +43,48 @@ WEIGHTS_DIR = _weights_dir()
 DEFAULT_MODEL = "vdsr-20"
 REAL_MODEL = "vdsr-20-real"
 MODEL_DESCRIPTIONS = {
-    DEFAULT_MODEL: "for clean images: PNG, TIFF, BMP, lossless WebP (the paper's protocol)",
+    DEFAULT_MODEL: "for clean images: PNG, TIFF, BMP, lossless WebP, JPEG at quality 93+ (the paper's protocol)",
     REAL_MODEL: "for compressed video and JPEG photos",
 }
 
-InputKind = Literal["video", "lossy", "lossless"]
+# From this JPEG quality up, vdsr-20 beats vdsr-20-real (Set5 at x2/x3/x4: within 0.05 dB at 93, ahead
+# at x3 and x4, and ahead at every scale from 94; the held-out frames agree from 93).
+NEAR_LOSSLESS_JPEG = 93
+
+InputKind = Literal["video", "lossy", "near-lossless", "lossless"]
 # The model that scores best on each kind of input (docs/real-world.md), and why, in a user's words.
 _BEST_FOR: dict[str, tuple[str, str]] = {
     "video": (REAL_MODEL, "video is always lossy-compressed"),
     "lossy": (REAL_MODEL, "the image is lossy-compressed (JPEG or lossy WebP)"),
+    "near-lossless": (DEFAULT_MODEL, f"the image is a JPEG of quality {NEAR_LOSSLESS_JPEG} or more, nearly lossless"),
     "lossless": (DEFAULT_MODEL, "the image is stored losslessly"),
 }
+
+# libjpeg's luminance quantisation table at quality 50 (ITU-T T.81, Annex K); every IJG quality scales it.
+_IJG_LUMA = (
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+)  # fmt: skip
+
+
+def _ijg_luma_sum(quality: int) -> int:
+    """Sum of the baseline luminance table libjpeg writes at ``quality`` (jpeg_quality_scaling)."""
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    return sum(min(max((q * scale + 50) // 100, 1), 255) for q in _IJG_LUMA)
+
+
+def jpeg_quality(im: Image.Image) -> int | None:
+    """The quality (1-100) a JPEG was saved at: the IJG quality whose luminance table sums nearest to its own.
+
+    Exact for libjpeg's tables (PIL, most software); the nearest equivalent for a camera's own
+    tables. None when the image carries no quantisation tables (not a JPEG).
+    """
+    tables = getattr(im, "quantization", None)
+    if not tables:
+        return None
+    luma = sum(tables[min(tables)])
+    return min(range(100, 0, -1), key=lambda q: abs(_ijg_luma_sum(q) - luma))
 
 
 def shipped_models() -> list[str]:
@@ -87,11 +121,11 @@ def input_kind(path: str | Path) -> InputKind:
         return "video"
     try:
         with Image.open(path) as im:
-            fmt = im.format
+            fmt, quality = im.format, jpeg_quality(im)
     except OSError:
         return "lossless"  # not an image PIL knows; reading it will report the real problem
     if fmt in ("JPEG", "MPO"):
-        return "lossy"
+        return "near-lossless" if quality is not None and quality >= NEAR_LOSSLESS_JPEG else "lossy"
     if fmt == "WEBP":
         return "lossy" if _webp_is_lossy(path) else "lossless"
     return "lossless"
