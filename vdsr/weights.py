@@ -9,6 +9,7 @@ below quality 93 and lossy WebP (docs/real-world.md has the figures).
 from __future__ import annotations
 
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -20,9 +21,9 @@ from vdsr.video.formats import VIDEO_SUFFIXES
 __all__ = [
     "DEFAULT_MODEL",
     "MODEL_DESCRIPTIONS",
+    "NEAR_LOSSLESS_JPEG",
     "REAL_MODEL",
     "WEIGHTS_DIR",
-    "NEAR_LOSSLESS_JPEG",
     "InputKind",
     "input_kind",
     "jpeg_quality",
@@ -68,6 +69,7 @@ _IJG_LUMA = (
 )  # fmt: skip
 
 
+@cache
 def _ijg_luma_sum(quality: int) -> int:
     """Sum of the baseline luminance table libjpeg writes at ``quality`` (jpeg_quality_scaling)."""
     scale = 5000 // quality if quality < 50 else 200 - 2 * quality

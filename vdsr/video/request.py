@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vdsr.files import same_file
 from vdsr.video.errors import VideoError
 from vdsr.video.formats import OUTPUT_FORMATS, OUTPUT_SUFFIXES, X264_PRESETS
 from vdsr.video.probe import VideoInfo
@@ -52,7 +53,7 @@ def check_request(src: Path, dst: Path, scale: float, crf: int, preset: str, tri
         raise VideoError(
             f"{dst}: unsupported output container {dst.suffix or '(none)'}; use " + ", ".join(OUTPUT_SUFFIXES)
         )
-    if dst.exists() and src.exists() and dst.resolve() == src.resolve():
+    if same_file(src, dst):
         raise VideoError(f"{dst}: output would overwrite the input")
     if not 0 <= crf <= 51:
         raise VideoError(f"crf must be 0-51 (lower is better quality), got {crf}")
