@@ -159,11 +159,12 @@ def probe_upload(video: str, limits: AppLimits) -> VideoInfo:
 
 
 def describe_video(info: VideoInfo) -> str:
-    """One line of Markdown: size, rate, length and codecs."""
+    """One line of Markdown: size, rate, length, codecs, and whether its fields are woven back first."""
     audio = ", ".join(info.audio_codecs) if info.audio_codecs else "none"
+    interlaced = " Interlaced: deinterlaced before upscaling." if info.interlaced else ""
     return (
         f"**{info.width}x{info.height}**, {float(info.fps):.3g} fps, {info.frames} frames, "
-        f"{info.duration:.2f} s, video {info.codec}, audio {audio}."
+        f"{info.duration:.2f} s, video {info.codec}, audio {audio}.{interlaced}"
     )
 
 

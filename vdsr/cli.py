@@ -25,7 +25,7 @@ from vdsr.imageio import ImageReadError, ImageWriteError, check_output, read_ima
 from vdsr.pipeline import InputError, Upscaler
 from vdsr.video import VIDEO_SUFFIXES, VideoError  # plain Python: PyAV loads only for a video input
 from vdsr.video.errors import RAY_MISSING
-from vdsr.video.formats import DEFAULT_PRESET
+from vdsr.video.formats import DEFAULT_PRESET, DEINTERLACE_MODES
 from vdsr.weights import InputKind, input_kind, pick_model, resolve_model
 
 __all__ = ["main"]
@@ -158,7 +158,7 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
         log.info("model %s: %s (--model chooses another)", model, reason)
     upscaler = _load_upscaler(model, args.engine, tile=args.tile, ensemble=args.ensemble)
     if args.frames:
-        for path in extract_frames(src, indices, upscaler, args.scale, dst):
+        for path in extract_frames(src, indices, upscaler, args.scale, dst, deinterlace=args.deinterlace):
             log.info("wrote %s", path)
         return 0
     with tqdm(desc=src.name, unit="frame", disable=args.quiet, dynamic_ncols=True) as bar:
@@ -170,6 +170,7 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
             crf=args.crf,
             start=args.start,
             duration=args.duration,
+            deinterlace=args.deinterlace,
             progress=_video_progress(bar),
             segment_seconds=args.segment,
             restart=args.restart,
@@ -276,6 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
     vid.add_argument("--start", type=float, default=None, help="seconds to skip")
     vid.add_argument("--duration", type=float, default=None, help="seconds to process")
     vid.add_argument("--frames", default=None, help="e.g. 10,50: write these frames as bicubic|VDSR PNGs instead")
+    vid.add_argument(
+        "--deinterlace",
+        choices=DEINTERLACE_MODES,
+        default="auto",
+        help="auto (default): deinterlace a video flagged interlaced (DVD, 480i/1080i TV, camcorders); "
+        "on: every frame, for interlaced footage without the flag; off: never",
+    )
     vid.add_argument(
         "--segment",
         type=float,

@@ -19,7 +19,7 @@ from demo.compare import DAMAGE_CHOICES, compare, damage_label, protocol_input
 from demo.engine_menu import EngineMenu
 from demo.errors import SetupError, request_error, user_error
 from demo.image_handlers import ImageHandlers
-from demo.inputs import parse_scale
+from demo.inputs import describe_video, parse_scale
 from demo.limits import AppLimits
 from demo.models import ModelCatalog
 from demo.state import AppState
@@ -258,3 +258,13 @@ def test_a_stopped_video_job_continues_when_asked_again(
     assert Path(video).is_file() and latest is None
     *_, (_, again, _) = handlers.upscale_video(str(clip), "x3", engine="torch")  # another scale: a job of its own
     assert "Continued" not in again
+
+
+def test_an_interlaced_upload_is_described_as_such(tmp_path: Path, clip: Path) -> None:
+    from tests.video.test_deinterlace import make_interlaced_clip
+    from vdsr.video import probe_video
+
+    assert describe_video(probe_video(make_interlaced_clip(tmp_path / "woven.mp4"))).endswith(
+        "Interlaced: deinterlaced before upscaling."
+    )
+    assert "nterlaced" not in describe_video(probe_video(clip))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __all__ = [
     "DEFAULT_PRESET",
+    "DEINTERLACE_MODES",
     "MAX_OUTPUT_PIXELS",
     "MAX_VIDEO_PIXELS",
     "OUTPUT_FORMATS",
@@ -24,8 +25,12 @@ VIDEO_SUFFIXES = (
     ".webm",
     ".mpg",
     ".mpeg",
+    ".m2v",
+    ".vob",
     ".ts",
+    ".mts",
     ".m2ts",
+    ".dv",
     ".wmv",
     ".flv",
     ".3gp",
@@ -41,6 +46,9 @@ OUTPUT_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska
 
 DEFAULT_PRESET = "medium"
 """x264's own default speed preset."""
+
+DEINTERLACE_MODES = ("auto", "on", "off")
+"""``auto``: deinterlace what the file says is interlaced; ``on``: every frame; ``off``: never."""
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 

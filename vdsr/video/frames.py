@@ -11,8 +11,9 @@ from PIL import Image
 from vdsr.imageio import write_image
 from vdsr.pipeline import Upscaler
 from vdsr.video.colour import to_rgb
+from vdsr.video.deinterlace import deinterlace_filter, deinterlaced
 from vdsr.video.errors import VideoError
-from vdsr.video.probe import VideoInfo, decode_frames, open_video, probe_video, video_stream
+from vdsr.video.probe import VideoInfo, decode_frames, open_video, probe_video, time_base, video_stream
 
 __all__ = ["as_displayed", "extract_frames", "read_frames"]
 
@@ -38,11 +39,14 @@ def as_displayed(rgb: np.ndarray, info: VideoInfo, *, upright: bool = True) -> n
     return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.LANCZOS))
 
 
-def read_frames(src: str | Path, frame_indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
+def read_frames(
+    src: str | Path, frame_indices: Iterable[int], *, deinterlace: str = "auto"
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(index, frame)`` for the chosen frames in ascending order; duplicates once.
 
     Each frame is (H, W, 3) uint8 RGB, converted with the source's own matrix and
-    range and turned upright if the video carries a display rotation. Frames are
+    range, deinterlaced as :func:`~vdsr.video.upscale_video` would (``deinterlace``: ``auto``,
+    ``on`` or ``off``), and turned upright if the video carries a display rotation. Frames are
     decoded in order from the start, so late indices in long videos take a while.
 
     Raises:
@@ -55,13 +59,15 @@ def read_frames(src: str | Path, frame_indices: Iterable[int]) -> Iterator[tuple
     if wanted[0] < 0:
         raise VideoError(f"frame numbers start at 0, got {wanted[0]}")
     info = probe_video(src)
+    bwdif = deinterlace_filter(deinterlace, info)
     full = info.color_range == "full"
     done = 0
     with open_video(src) as container:
         stream = video_stream(src, container)
         stream.thread_type = "AUTO"
         index = -1
-        for index, frame in enumerate(decode_frames(src, container, stream)):
+        frames = deinterlaced(decode_frames(src, container, stream), bwdif, time_base(stream))
+        for index, frame in enumerate(frames):
             if index != wanted[done]:
                 continue
             rgb = to_rgb(frame, info.color_matrix, full, info.width, info.height)
@@ -78,6 +84,8 @@ def extract_frames(
     upscaler: Upscaler,
     scale: float,
     out_dir: str | Path,
+    *,
+    deinterlace: str = "auto",
 ) -> list[Path]:
     """Write bicubic | upscaler side-by-side PNGs of chosen frames, for a quick look.
 
@@ -92,6 +100,7 @@ def extract_frames(
         upscaler: the model to compare against bicubic.
         scale: upscaling factor.
         out_dir: created if missing; files are named ``<stem>_f<index>_x<scale>.png``.
+        deinterlace: ``auto``, ``on`` or ``off``, as for :func:`~vdsr.video.upscale_video`.
 
     Returns:
         The written paths, in ascending frame order.
@@ -104,7 +113,7 @@ def extract_frames(
     info = probe_video(src)
     upscaler.check(info.height, info.width, scale)
     bicubic = Upscaler(None, limits=upscaler.limits)
-    frames = list(read_frames(src, frame_indices))  # all found before anything is written
+    frames = list(read_frames(src, frame_indices, deinterlace=deinterlace))  # all found before anything is written
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for index, rgb in frames:

@@ -3,7 +3,9 @@
 A part is an MP4 holding only the H.264 stream, its timestamps counted from the segment's first
 frame: MP4 keeps those exactly (an offset from zero would pass through the movie's millisecond
 clock), and the join adds the segment's start back. It is written to a hidden temporary and renamed
-when complete: a part under its own name is always whole, whatever stopped the run.
+when complete: a part under its own name is always whole, whatever stopped the run. An interlaced
+source is deinterlaced from a frame before the segment to a frame after it, so its parts hold the
+frames one pass would make.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import av
 import numpy as np
 
 from vdsr.pipeline import Upscaler
+from vdsr.video.deinterlace import deinterlaced
 from vdsr.video.encoder import OutputFile, VideoEncoder, upscale_frame
 from vdsr.video.errors import VideoError
 from vdsr.video.files import written_whole
 from vdsr.video.index import seek_point
 from vdsr.video.overlap import FramePipeline
-from vdsr.video.probe import VideoInfo, decode_frames, open_video, video_stream
+from vdsr.video.probe import VideoInfo, decode_frames, open_video, time_base, video_stream
 from vdsr.video.segments import Segment
 
 __all__ = ["PART_FORMAT", "PartSettings", "encode_part"]
@@ -40,6 +43,7 @@ class PartSettings:
     shift_pts: int  # subtracted from every source timestamp in the output
     frame_step: float  # seconds the last frame of the video lasts
     source_tb: Fraction  # time base of the source's picture stream (and of every timestamp above)
+    deinterlace: str | None = None  # bwdif's arguments; None: frames as decoded
 
 
 def encode_part(
@@ -68,7 +72,7 @@ def encode_part(
                 return upscale_frame(frame, info, upscaler, settings.scale, output.size)
 
             with FramePipeline(upscale, write) as pipeline:
-                for vin, frame, pts in _segment_frames(info.path, segment):
+                for vin, frame, pts in _segment_frames(info.path, segment, settings.deinterlace):
                     if encoder is None:
                         encoder = VideoEncoder(out, vin, info, output, frame)
                     pipeline.push(frame, pts - segment.start_pts)
@@ -79,16 +83,21 @@ def encode_part(
     return frames
 
 
-def _segment_frames(src: Path, segment: Segment) -> Iterator[tuple[av.VideoStream, av.VideoFrame, int]]:
+def _segment_frames(
+    src: Path, segment: Segment, bwdif: str | None
+) -> Iterator[tuple[av.VideoStream, av.VideoFrame, int]]:
     """The segment's frames in order: seek to the keyframe before its start (or decode from the
-    beginning where a seek would land past it), drop frames before it, stop at its end."""
-    seek_pts = seek_point(src, segment.start_pts) if segment.first > 0 else None
+    beginning where a seek would land past it), drop frames before it, stop at its end.
+
+    With ``bwdif``, the keyframe is the one before the frame before the start, so the first frame is
+    deinterlaced with its real neighbour, and decoding runs past the end for the last frame's."""
+    seek_pts = seek_point(src, segment.start_pts - (1 if bwdif else 0)) if segment.first > 0 else None
     with open_video(src) as container:
         vin = video_stream(src, container)
         vin.thread_type = "AUTO"
         if seek_pts is not None:
             container.seek(seek_pts, stream=vin, backward=True)
-        for frame in decode_frames(src, container, vin):
+        for frame in deinterlaced(decode_frames(src, container, vin), bwdif, time_base(vin)):
             pts = frame.pts
             if pts is None:
                 raise VideoError(f"{src}: a frame without a timestamp in segment {segment.number}")

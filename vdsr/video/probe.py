@@ -26,6 +26,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _NOT_VIDEO_FORMATS = {"image2", "tty"}
+_INTERLACED_FIELD_ORDERS = {2, 3, 4, 5}  # AVFieldOrder: tt, bb, tb, bt (0 unknown, 1 progressive)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class VideoInfo:
         audio_codecs: codec name of each audio stream, in order.
         sample_aspect_ratio: width of a pixel over its height as players show it (128/117 for
             NTSC 4:3 DVD-style frames); 1 for square pixels.
+        interlaced: True when the stream's field order or the first frame says each frame holds two
+            fields (480i broadcasts, DVD video, DV and AVCHD camcorders).
     """
 
     path: Path
@@ -70,6 +73,7 @@ class VideoInfo:
     rotation: int
     audio_codecs: tuple[str, ...] = ()
     sample_aspect_ratio: Fraction = Fraction(1)
+    interlaced: bool = False
 
     def display_size(self, height: int, width: int) -> tuple[int, int]:
         """(height, width) at which players show an upright frame of this size, pixel aspect applied.
@@ -212,4 +216,5 @@ def probe_video(path: str | Path, *, max_pixels: int = MAX_VIDEO_PIXELS) -> Vide
             rotation=int(first.rotation or 0),
             audio_codecs=tuple(s.codec_context.name for s in container.streams.audio),
             sample_aspect_ratio=_sample_aspect_ratio(stream),
+            interlaced=first.interlaced_frame or stream.codec_context.field_order in _INTERLACED_FIELD_ORDERS,
         )

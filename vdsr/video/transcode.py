@@ -4,7 +4,8 @@ Timing: frame timestamps (pts and time base) are carried over unchanged, so
 variable frame rate and audio/video sync survive. Audio streams are remuxed
 packet for packet; only a codec the output container cannot hold is
 re-encoded to AAC. Display rotation is kept as metadata (pixels are not
-rotated).
+rotated). Interlaced frames pass through :class:`~vdsr.video.deinterlace.Deinterlacer` between the
+decoder and the upscaler.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from vdsr.pipeline import Upscaler
 from vdsr.video.audio import AudioTrack
+from vdsr.video.deinterlace import Deinterlacer
 from vdsr.video.encoder import OutputFile, VideoEncoder, upscale_frame
 from vdsr.video.errors import VideoError, first_line
 from vdsr.video.overlap import FramePipeline
@@ -49,11 +51,13 @@ class Transcoder:
         trim: Trim,
         report: Callable[[int], None],
         seek_pts: int | None = None,
+        deinterlace: str | None = None,
     ) -> None:
         self.container, self.vin, self.info = container, vin, info
         self.upscaler, self.scale, self.output, self.trim, self.report = upscaler, scale, output, trim, report
         self.seek_pts = seek_pts  # where decoding starts (see vdsr.video.index.seek_point); None: the beginning
         self.tb = time_base(vin)
+        self.deinterlacer = Deinterlacer(deinterlace, self.tb)  # bwdif's arguments, or None: frames as decoded
         self.frame_step = 1 / float(info.fps)
         self.origin = float((vin.start_time or 0) * self.tb)  # a start counts from here (a .ts often starts late)
         self.first_time = -np.inf if trim.start is None else self.origin + trim.start - self.frame_step / 2
@@ -86,6 +90,10 @@ class Transcoder:
                 handle = self._audio_packet if packet.stream.type == "audio" else self._video_packet
                 if handle(packet):
                     break
+            if not self.video_done:  # the end of the file: the frame the deinterlacer held back
+                for frame in self.deinterlacer.flush():
+                    if self._take(frame):
+                        break
             self._finish()
         finally:
             if self.pipeline is not None:
@@ -119,7 +127,7 @@ class Transcoder:
             raise VideoError(
                 f"{self.info.path}: damaged video, decoding failed after {self.frames} frames ({first_line(exc)})"
             ) from None
-        for frame in decoded:
+        for frame in (ready for got in decoded for ready in self.deinterlacer.push(got)):
             if self._take(frame):
                 self.video_done = True
                 break

@@ -19,6 +19,7 @@ from typing import Any
 
 from vdsr.pipeline import Upscaler
 from vdsr.video.colour import HDR_TRANSFERS, size_rule
+from vdsr.video.deinterlace import deinterlace_filter
 from vdsr.video.encoder import OutputFile
 from vdsr.video.errors import VideoError
 from vdsr.video.files import written_whole
@@ -111,11 +112,14 @@ def _describe(upscaler: Upscaler) -> dict[str, Any]:
     return {"upscaler": kind, "halo": upscaler.halo, "tile": upscaler.limits.tile}
 
 
-def _settings(output: OutputFile, scale: float, trim: Trim, segment_frames: int) -> dict[str, Any]:
+def _settings(
+    output: OutputFile, scale: float, trim: Trim, segment_frames: int, deinterlace: str | None
+) -> dict[str, Any]:
     # segment_frames is the planned length; boundaries moved to keyframes are compared separately
     """Every setting that changes a part's pixels or stream, or which frames it holds."""
     return {
         "scale": scale,
+        "deinterlace": deinterlace,
         "size": list(output.size),
         "matrix": output.matrix,
         "codec": "libx264 yuv420p",
@@ -149,6 +153,7 @@ def _one_pass(
     seek_pts: int | None,
     total: int,
     progress: ProgressFn | None,
+    deinterlace: str | None,
 ) -> tuple[int, float, tuple[str, ...]]:
     """Decode, upscale and encode in one go into a hidden file, renamed to ``output.path`` when complete."""
 
@@ -160,7 +165,9 @@ def _one_pass(
         vin = video_stream(src, container)
         vin.thread_type = "AUTO"
         out = replace(output, path=hidden)
-        transcoder = Transcoder(container, vin, info, upscaler, scale, out, trim, report, seek_pts=seek_pts)
+        transcoder = Transcoder(
+            container, vin, info, upscaler, scale, out, trim, report, seek_pts=seek_pts, deinterlace=deinterlace
+        )
         return transcoder.run()
 
 
@@ -180,6 +187,7 @@ def upscale_video(
     start: float | None = None,
     duration: float | None = None,
     max_frames: int | None = None,
+    deinterlace: str = "auto",
     progress: ProgressFn | None = None,
     segment_seconds: float | None = SEGMENT_SECONDS,
     restart: bool = False,
@@ -201,6 +209,8 @@ def upscale_video(
         start: seconds to skip first (seeks to the keyframe before, then drops frames).
         duration: seconds of video to process from ``start``.
         max_frames: stop after this many frames.
+        deinterlace: ``auto`` deinterlaces (bwdif, one frame out per frame in) a source that says it is
+            interlaced; ``on`` every frame, for interlaced footage without the flag; ``off`` never.
         progress: called as ``progress(done, total)`` after every frame, for the whole job (segments
             finished by an earlier run count as done); ``total`` never drops below ``done``.
         segment_seconds: length of a segment; a video of more than 1.5 segments is upscaled as a
@@ -237,6 +247,7 @@ def upscale_video(
     if segment_seconds is not None and not (math.isfinite(segment_seconds) and segment_seconds >= 0):
         raise VideoError(f"segment length must be >= 0 seconds, got {segment_seconds}")
     info = probe_video(src)
+    bwdif = deinterlace_filter(deinterlace, info)
     out_h, out_w = _even_size(*upscaler.check(info.height, info.width, scale))
     if out_h * out_w > MAX_OUTPUT_PIXELS:
         raise VideoError(f"{src}: output of {out_w}x{out_h} is over H.264's limit of 8192x4320; use a smaller scale")
@@ -250,11 +261,15 @@ def upscale_video(
     span = index.select(trim, info.fps) if index is not None else None
     if span is not None and span.frames == 0:
         raise VideoError(f"{src}: no frames in the requested range")
-    seek_pts = None  # where decoding starts: at or before the first frame kept
+    seek_pts = None  # where decoding starts: at or before the first frame kept (and the one before it, for bwdif)
     if trim.start:
-        exact = index.pts[span.first] if index is not None and span is not None else None
-        seek_pts = seek_point(src, pts=exact, seconds=trim.start)
+        back = 1 if bwdif else 0  # bwdif needs the frame before the first, decoded too
+        exact = index.pts[span.first] - back if index is not None and span is not None else None
+        seek_pts = seek_point(src, pts=exact, seconds=max(0.0, trim.start - back / float(info.fps)))
     total = span.frames if span is not None else trim.expected_frames(info)
+    if bwdif is not None:
+        flagged = "interlaced" if info.interlaced else "not flagged interlaced"
+        log.info("%s: %s; deinterlacing with bwdif before upscaling", src.name, flagged)
     log.info(
         "%s: %dx%d %s fps %s/%s -> %dx%d %s, %d frames",
         src.name,
@@ -274,9 +289,9 @@ def upscale_video(
         identity = {
             "source": source_identity(src),
             "model": {**_describe(upscaler), **dict(model_identity or {})},
-            "settings": _settings(output, scale, trim, length),
+            "settings": _settings(output, scale, trim, length, bwdif),
         }
-        settings = PartSettings(info, scale, output, span.shift_pts, 1 / float(info.fps), index.tb)
+        settings = PartSettings(info, scale, output, span.shift_pts, 1 / float(info.fps), index.tb, bwdif)
         step = settings.frame_step
         window = _audio_window(trim, seek_pts, index.seconds(span.first), index.seconds(span.stop - 1) + step)
         outcome = run_segmented(
@@ -286,7 +301,9 @@ def upscale_video(
         video_seconds = index.seconds(span.stop - 1) + step - index.seconds(span.first)
     else:
         discard_job(dst, restart=restart)  # a job folder left for dst: refused, or removed on a restart
-        frames, video_seconds, audio = _one_pass(src, output, info, upscaler, scale, trim, seek_pts, total, progress)
+        frames, video_seconds, audio = _one_pass(
+            src, output, info, upscaler, scale, trim, seek_pts, total, progress, bwdif
+        )
         resumed = resumed_frames = 0
     log.info("%s: %d frames in %.1f s", dst.name, frames, time.perf_counter() - started)
     return VideoResult(
