@@ -31,7 +31,7 @@ from demo.inputs import (
 from demo.models import AUTOMATIC, Run
 from demo.output_format import check_format, save_result
 from demo.state import AppState
-from vdsr.imageio import write_image
+from vdsr.imageio import read_meta, write_image
 from vdsr.weights import input_kind
 
 __all__ = ["ImageHandlers"]
@@ -121,9 +121,10 @@ class ImageHandlers:
         bicubic, sr, run = self._upscale(image, value, model, engine, ensemble, shrink)
         out = self.state.work.request_folder()
         name = f"{file_stem(image, 'image')}_{scale_tag(value)}"
-        sr_path = str(write_image(out / f"{name}_vdsr.png", sr))
-        bicubic_path = str(write_image(out / f"{name}_bicubic.png", bicubic))
-        download = sr_path if fmt == "png" else str(save_result(out, f"{name}_vdsr", sr, fmt, q))
+        meta = read_meta(image) if image else None  # the photo's colour profile and EXIF, kept
+        sr_path = str(write_image(out / f"{name}_vdsr.png", sr, meta=meta))
+        bicubic_path = str(write_image(out / f"{name}_bicubic.png", bicubic, meta=meta))
+        download = sr_path if fmt == "png" else str(save_result(out, f"{name}_vdsr", sr, fmt, q, meta))
         return (bicubic_path, sr_path), download, run.describe()
 
     def upscale_batch(
@@ -169,7 +170,7 @@ class ImageHandlers:
             stem = _unique(file_stem(path, f"image{i + 1}"), stems)
             try:
                 _, sr, run = self._upscale(path, value, model, engine, False, False)
-                result = save_result(out, f"{stem}_{scale_tag(value)}_vdsr", sr, fmt, q)
+                result = save_result(out, f"{stem}_{scale_tag(value)}_vdsr", sr, fmt, q, read_meta(path))
             except gr.Error as exc:
                 lines.append(f"- {name}: **not upscaled**: {exc.message}")
                 continue

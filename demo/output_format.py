@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from demo.errors import user_error
-from vdsr.imageio import write_image
+from vdsr.imageio import ImageMeta, write_image
 from vdsr.pipeline import from_float, to_float
 
 __all__ = ["FORMAT_CHOICES", "check_format", "save_result"]
@@ -37,12 +37,14 @@ def _has_alpha(img: np.ndarray) -> bool:
     return img.ndim == 3 and img.shape[2] in (2, 4)
 
 
-def save_result(folder: Path, stem: str, img: np.ndarray, fmt: str, quality: int) -> Path:
-    """Write ``img`` as ``<stem>.<ext>`` in ``folder`` in the checked format and quality."""
+def save_result(
+    folder: Path, stem: str, img: np.ndarray, fmt: str, quality: int, meta: ImageMeta | None = None
+) -> Path:
+    """Write ``img`` as ``<stem>.<ext>`` in ``folder`` in the checked format and quality, with the upload's ``meta``."""
     if fmt == "png":
-        return write_image(folder / f"{stem}.png", img)
+        return write_image(folder / f"{stem}.png", img, meta=meta)
     if fmt == "jpeg" and _has_alpha(img):
         raise user_error("JPEG cannot store transparency, and this image has some; choose PNG or WebP.")
     if img.dtype != np.uint8:
         img = from_float(to_float(img), np.dtype(np.uint8))
-    return write_image(folder / f"{stem}{_SUFFIX[fmt]}", img, quality=quality)
+    return write_image(folder / f"{stem}{_SUFFIX[fmt]}", img, quality=quality, meta=meta)

@@ -317,3 +317,18 @@ def test_a_folder_takes_the_model_most_of_its_images_want(tmp_path: Path) -> Non
     picture.save(tmp_path / "3.jpg", quality=30)
     picture.save(tmp_path / "4.jpg", quality=60)
     assert _folder_kind(tmp_path) == "lossy"
+
+
+def test_a_photos_profile_and_exif_survive_a_file_and_a_folder_run(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    from tests.test_imageio import _phone_photo, _profile
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photo = _phone_photo(folder / "phone.jpg", np.full((20, 30, 3), 90, np.uint8))
+    model = ["--scale", "2", "--model", str(tiny_checkpoint), "--engine", "torch"]
+    assert main(["-q", "upscale", str(photo), str(tmp_path / "one.png"), *model]) == 0
+    assert main(["-q", "upscale", str(folder), str(tmp_path / "all"), *model]) == 0
+    for out in (tmp_path / "one.png", tmp_path / "all" / "phone.jpg"):
+        assert read_image(out).shape == (60, 40, 3)
+        with Image.open(out) as im:
+            assert im.info["icc_profile"] == _profile() and im.getexif()[0x0132] == "2009:01:02 03:04:05"

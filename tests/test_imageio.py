@@ -1,10 +1,11 @@
+import functools
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from vdsr.imageio import ImageReadError, ImageWriteError, read_image, write_image
+from vdsr.imageio import ImageMeta, ImageReadError, ImageWriteError, read_image, read_meta, write_image
 
 
 @pytest.mark.parametrize(
@@ -119,3 +120,61 @@ def test_an_unwritable_place_is_one_line(tmp_path: Path, rgb_image: np.ndarray) 
     (tmp_path / "file").write_text("x")
     with pytest.raises(ImageWriteError, match="is a file, not a folder"):
         write_image(tmp_path / "file" / "out.png", rgb_image)
+
+
+@functools.cache
+def _profile(space: bytes = b"RGB ") -> bytes:
+    """A real sRGB ICC profile from LittleCMS (made once: it carries its creation time), its
+    colour-space field set to ``space``."""
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return icc[:16] + space + icc[20:]
+
+
+def _phone_photo(path: Path, rgb: np.ndarray) -> Path:
+    """A JPEG as a phone writes it: sideways pixels with orientation 6, a profile, a date and a size."""
+    exif = Image.Exif()
+    exif[0x0112], exif[0x0132] = 6, "2009:01:02 03:04:05"
+    sizes = exif.get_ifd(0x8769)
+    sizes[0x9003], sizes[0xA002], sizes[0xA003] = "2009:01:02 03:04:05", rgb.shape[1], rgb.shape[0]
+    Image.fromarray(rgb).save(path, quality=95, exif=exif.tobytes(), icc_profile=_profile())
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp", ".tif"])
+def test_profile_and_exif_reach_the_result_upright_and_resized(tmp_path: Path, suffix: str) -> None:
+    photo = _phone_photo(tmp_path / "phone.jpg", np.zeros((20, 30, 3), np.uint8))
+    upright = read_image(photo)
+    assert upright.shape == (30, 20, 3)  # orientation 6: turned on reading
+    bigger = np.repeat(np.repeat(upright, 2, axis=0), 2, axis=1)
+    out = write_image(tmp_path / f"out{suffix}", bigger, meta=read_meta(photo))
+    assert read_image(out).shape == bigger.shape  # not turned a second time
+    with Image.open(out) as im:
+        exif = im.getexif()
+        assert im.info["icc_profile"] == _profile()
+        assert exif.get(0x0112, 1) == 1 and exif[0x0132] == "2009:01:02 03:04:05"
+        sizes = exif.get_ifd(0x8769)
+        assert (sizes[0xA002], sizes[0xA003], sizes[0x9003]) == (40, 60, "2009:01:02 03:04:05")
+
+
+def test_a_profile_of_another_colour_space_is_left_out(tmp_path: Path) -> None:
+    """A CMYK JPEG is read as RGB, and a gray result is not RGB: their profiles would misdescribe it."""
+    cmyk = ImageMeta(icc_profile=_profile(b"CMYK"))
+    with Image.open(write_image(tmp_path / "a.png", np.zeros((4, 4, 3), np.uint8), meta=cmyk)) as im:
+        assert "icc_profile" not in im.info
+    with Image.open(write_image(tmp_path / "g.png", np.zeros((4, 4), np.uint8), meta=ImageMeta(_profile()))) as im:
+        assert "icc_profile" not in im.info
+    gray = ImageMeta(icc_profile=_profile(b"GRAY"))
+    with Image.open(write_image(tmp_path / "g2.png", np.zeros((4, 4), np.uint8), meta=gray)) as im:
+        assert im.info["icc_profile"] == _profile(b"GRAY")
+
+
+def test_metadata_is_optional_and_never_an_error(tmp_path: Path) -> None:
+    plain = write_image(tmp_path / "plain.png", np.zeros((4, 4, 3), np.uint8))
+    assert read_meta(plain) == ImageMeta()
+    assert read_meta(tmp_path / "missing.png") == ImageMeta()
+    (tmp_path / "junk.jpg").write_bytes(b"not an image")
+    assert read_meta(tmp_path / "junk.jpg") == ImageMeta()
+    photo = _phone_photo(tmp_path / "phone.jpg", np.zeros((8, 8, 3), np.uint8))
+    write_image(tmp_path / "out.bmp", np.zeros((8, 8, 3), np.uint8), meta=read_meta(photo))  # BMP holds none

@@ -21,7 +21,7 @@ from vdsr.ensemble import SelfEnsemble
 from vdsr.evaluate import PAPER_SET5, Lanczos, Method, evaluate, format_degradation_table, format_table
 from vdsr.files import same_file
 from vdsr.folders import upscale_folder
-from vdsr.imageio import ImageReadError, ImageWriteError, check_output, read_image, write_image
+from vdsr.imageio import ImageReadError, ImageWriteError, check_output, read_image, read_meta, write_image
 from vdsr.pipeline import InputError, Upscaler
 from vdsr.video import VIDEO_SUFFIXES, VideoError  # plain Python: PyAV loads only for a video input
 from vdsr.video.errors import RAY_MISSING
@@ -203,7 +203,7 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         img = read_image(src)  # fail on a bad file or request before loading any model
         Upscaler(None).check(img.shape[0], img.shape[1], args.scale)
         check_output(dst, img)
-        write_image(dst, _upscaler(args, input_kind(src)).upscale(img, args.scale))
+        write_image(dst, _upscaler(args, input_kind(src)).upscale(img, args.scale), meta=read_meta(src))
         log.info("wrote %s", dst)
         return 0
     Upscaler(None).check(1, 1, args.scale)

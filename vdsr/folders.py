@@ -8,7 +8,7 @@ from pathlib import Path
 
 from vdsr.data import IMAGE_SUFFIXES
 from vdsr.files import same_file
-from vdsr.imageio import read_image, write_image
+from vdsr.imageio import read_image, read_meta, write_image
 from vdsr.pipeline import Upscaler
 
 __all__ = ["FolderResult", "upscale_folder"]
@@ -53,7 +53,8 @@ def upscale_folder(
     result = FolderResult()
     for done, path in enumerate(paths, 1):
         try:
-            result.written.append(write_image(dst_dir / path.name, upscaler.upscale(read_image(path), scale)))
+            upscaled = upscaler.upscale(read_image(path), scale)
+            result.written.append(write_image(dst_dir / path.name, upscaled, meta=read_meta(path)))
         except ValueError as exc:  # ImageReadError, ImageWriteError, InputError: one line each
             result.failed[path.name] = str(exc)
         if progress is not None:

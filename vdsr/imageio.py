@@ -1,13 +1,15 @@
-"""Reading and writing images with their bit depth, channels and orientation intact.
+"""Reading and writing images with their bit depth, channels, orientation and metadata intact.
 
 Arrays are (H, W) gray, (H, W, 2) gray+alpha, (H, W, 3) RGB or (H, W, 4) RGBA,
 uint8 or uint16. PIL reads most files and honours EXIF orientation; OpenCV
-reads and writes 16-bit colour, which PIL cannot.
+reads and writes 16-bit colour, which PIL cannot. A photo's colour profile and EXIF
+(:class:`ImageMeta`) are read apart from its pixels and written back with the result.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from vdsr.files import written_whole
 
-__all__ = ["MAX_INPUT_PIXELS", "ImageReadError", "ImageWriteError", "check_output", "read_image", "write_image"]
+__all__ = [
+    "MAX_INPUT_PIXELS",
+    "ImageMeta",
+    "ImageReadError",
+    "ImageWriteError",
+    "check_output",
+    "read_image",
+    "read_meta",
+    "write_image",
+]
 
 MAX_INPUT_PIXELS = 50_000_000
 _FORMATS = {"PNG", "JPEG", "MPO", "BMP", "WEBP", "TIFF"}
@@ -43,6 +54,19 @@ class ImageReadError(ValueError):
 
 class ImageWriteError(ValueError):
     """An output cannot be written: an unsupported format for the data, no permission, a full disk."""
+
+
+@dataclass(frozen=True)
+class ImageMeta:
+    """What a photo carries besides its pixels that stays true of its upscale.
+
+    The colour profile says what the pixel values mean (a phone's Display P3, Adobe RGB): without
+    it, viewers take them as sRGB and the colours shift. The EXIF holds the date taken, the camera and
+    the place, which photo libraries sort and search by.
+    """
+
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
 
 
 def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
@@ -117,6 +141,37 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_INPUT_PIXELS) -> np.nd
             raise ImageReadError(f"{path}: damaged or truncated image ({exc})") from None
 
 
+def read_meta(path: str | Path) -> ImageMeta:
+    """The colour profile and EXIF of an image file; none for a file that has none or cannot be read."""
+    try:
+        with Image.open(path) as im:
+            exif = im.getexif()
+            return ImageMeta(icc_profile=im.info.get("icc_profile") or None, exif=exif.tobytes() if exif else None)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):  # read_image reports a bad file
+        return ImageMeta()
+
+
+def _meta_options(meta: ImageMeta, img: np.ndarray) -> dict[str, Any]:
+    """PIL save options carrying ``meta`` onto ``img``: a profile only of its colour space (a CMYK
+    JPEG's profile does not describe the RGB it was read as), EXIF upright and with the new size."""
+    options: dict[str, Any] = {}
+    channels = 1 if img.ndim == 2 else img.shape[2]
+    space = b"GRAY" if channels <= 2 else b"RGB "
+    if meta.icc_profile and meta.icc_profile[16:20] == space:
+        options["icc_profile"] = meta.icc_profile
+    if meta.exif:
+        exif = Image.Exif()
+        exif.load(meta.exif)
+        if 0x0112 in exif:
+            exif[0x0112] = 1  # orientation: the pixels were turned upright on reading
+        sizes = exif.get_ifd(0x8769)  # the Exif IFD
+        for tag, value in ((0xA002, img.shape[1]), (0xA003, img.shape[0])):  # pixel width, height
+            if tag in sizes:
+                sizes[tag] = value
+        options["exif"] = exif.tobytes()
+    return options
+
+
 def check_output(path: str | Path, img: np.ndarray) -> None:
     """Raise ImageWriteError if ``path``'s format cannot hold ``img`` (its dtype and channels).
 
@@ -135,13 +190,16 @@ def check_output(path: str | Path, img: np.ndarray) -> None:
         raise ImageWriteError(f"{path}: 16-bit gray+alpha is not supported; write 8-bit or drop alpha")
 
 
-def write_image(path: str | Path, img: np.ndarray, *, quality: int = 95, lossless: bool = False) -> Path:
+def write_image(
+    path: str | Path, img: np.ndarray, *, quality: int = 95, lossless: bool = False, meta: ImageMeta | None = None
+) -> Path:
     """Write an array from :func:`read_image` (or the upscaler) to ``path``; format from the suffix.
 
     16-bit colour goes through OpenCV (PNG/TIFF only). JPEG cannot hold alpha or
     16 bits, so those raise rather than silently losing data. ``lossless`` writes
-    WebP losslessly (smaller than PNG); other formats ignore it. The file appears
-    whole or not at all (:func:`~vdsr.files.written_whole`).
+    WebP losslessly (smaller than PNG); other formats ignore it. ``meta`` (from
+    :func:`read_meta` of the input) is written into PNG, JPEG, WebP and TIFF; BMP and
+    16-bit colour hold none. The file appears whole or not at all (:func:`~vdsr.files.written_whole`).
 
     Raises:
         ImageWriteError: the format cannot hold ``img``, or the file cannot be written (one line).
@@ -151,7 +209,7 @@ def write_image(path: str | Path, img: np.ndarray, *, quality: int = 95, lossles
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with written_whole(path) as hidden:
-            _save(hidden, img, quality=quality, lossless=lossless)
+            _save(hidden, img, quality=quality, lossless=lossless, meta=meta or ImageMeta())
     except OSError as exc:
         not_a_folder = isinstance(exc, (FileExistsError, NotADirectoryError))
         reason = f"{path.parent} is a file, not a folder" if not_a_folder else exc.strerror or exc
@@ -159,7 +217,7 @@ def write_image(path: str | Path, img: np.ndarray, *, quality: int = 95, lossles
     return path
 
 
-def _save(path: Path, img: np.ndarray, *, quality: int, lossless: bool) -> None:
+def _save(path: Path, img: np.ndarray, *, quality: int, lossless: bool, meta: ImageMeta) -> None:
     """Encode ``img`` to ``path``: 16-bit colour through OpenCV, the rest through PIL."""
     suffix = path.suffix.lower()
     channels = 1 if img.ndim == 2 else img.shape[2]
@@ -172,4 +230,6 @@ def _save(path: Path, img: np.ndarray, *, quality: int, lossless: bool) -> None:
     options: dict[str, Any] = {"quality": quality} if suffix in {".jpg", ".jpeg", ".webp"} else {}
     if lossless and suffix == ".webp":
         options = {"lossless": True, "exact": True}  # exact: keep the colour under transparent pixels
+    if suffix != ".bmp":
+        options.update(_meta_options(meta, img))
     Image.fromarray(arr).save(path, **options)

@@ -129,6 +129,15 @@ def test_handlers_upscale_image_in_process(tiny_checkpoint: Path, tmp_path: Path
     img = read_image(tmp_path / "in put.png")
     np.testing.assert_array_equal(read_image(bicubic), Upscaler(None).upscale(img, 3))
     assert read_image(sr).shape == (72, 90, 3)
+    from tests.test_imageio import _phone_photo, _profile
+
+    photo = _phone_photo(tmp_path / "phone.jpg", np.full((20, 30, 3), 90, np.uint8))
+    (bicubic, sr), download, _ = ImageHandlers(state).upscale_image(
+        str(photo), "x2", engine="torch", output_format="jpeg"
+    )
+    for path in (bicubic, sr, download):
+        with Image.open(path) as im:
+            assert im.info["icc_profile"] == _profile() and im.getexif()[0x0132] == "2009:01:02 03:04:05", path
     (tmp_path / "notes.png").write_text("not an image")
     with pytest.raises(gr.Error) as caught:
         ImageHandlers(state).upscale_image(str(tmp_path / "notes.png"))
