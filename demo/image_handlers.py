@@ -102,7 +102,7 @@ class ImageHandlers:
         """Upscale an image with VDSR.
 
         Args:
-            image: path of the image (PNG, JPEG, WebP, BMP or TIFF; 8/16-bit, gray, RGB or RGBA).
+            image: path of the image (PNG, JPEG, HEIC, AVIF, WebP, BMP or TIFF; 8/16-bit, gray, RGB or RGBA).
             scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
             factor: the free scale factor, 1.1 to 4.
             model: ``auto`` (the model that suits the input, see vdsr.weights) or a model name.

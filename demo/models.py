@@ -5,7 +5,7 @@ them; an :class:`~vdsr.pipeline.Upscaler` around one is cheap (a checkpoint head
 request builds its own with that request's limits and nothing request-specific is shared.
 
 The menu's ``automatic`` choice follows the input through :func:`vdsr.weights.pick_model`: the
-real-world model for video, lossy WebP and JPEGs below quality 93, the clean one for the rest.
+real-world model for video, HEIC, AVIF, lossy WebP and JPEGs below quality 93, the clean one for the rest.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 MODEL_ENV = "VDSR_MODEL"
 AUTOMATIC = "auto"
 MODELS_TABLE_HEADERS = ["model", "what it is for", "layers", "trained scales", "PSNR recorded in the checkpoint"]
-_AUTOMATIC_LABEL = "automatic: the real-world model for video, lossy WebP and JPEG below quality 93; else the clean one"
+_AUTOMATIC_LABEL = "automatic: the real-world model for video and lossy photos (JPEG below quality 93); else clean"
 _CHOSEN = "chosen in the menu"
 
 

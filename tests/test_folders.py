@@ -37,3 +37,16 @@ def test_folder_errors(tmp_path: Path) -> None:
         upscale_folder(tmp_path / "empty", tmp_path / "x", BICUBIC, 2)
     with pytest.raises(FileNotFoundError, match="no such folder"):
         upscale_folder(tmp_path / "missing", tmp_path / "x", BICUBIC, 2)
+
+
+def test_formats_it_cannot_write_become_png_without_clashing(tmp_path: Path) -> None:
+    from PIL import Image
+
+    src, dst = tmp_path / "photos", tmp_path / "up"
+    rgb = np.random.default_rng(1).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    src.mkdir()
+    for name in ("a.heic", "b.avif", "b.png"):
+        Image.fromarray(rgb).save(src / name)
+    result = upscale_folder(src, dst, BICUBIC, 2)
+    assert sorted(p.name for p in result.written) == ["a.png", "b.avif.png", "b.png"] and not result.failed
+    assert all(read_image(p).shape == (40, 60, 3) for p in result.written)

@@ -178,3 +178,31 @@ def test_metadata_is_optional_and_never_an_error(tmp_path: Path) -> None:
     assert read_meta(tmp_path / "junk.jpg") == ImageMeta()
     photo = _phone_photo(tmp_path / "phone.jpg", np.zeros((8, 8, 3), np.uint8))
     write_image(tmp_path / "out.bmp", np.zeros((8, 8, 3), np.uint8), meta=read_meta(photo))  # BMP holds none
+
+
+@pytest.mark.parametrize("suffix", [".heic", ".avif"])
+def test_phone_and_web_photo_formats_are_read_upright_with_their_metadata(
+    tmp_path: Path, data_root: Path, suffix: str
+) -> None:
+    from vdsr.weights import input_kind
+
+    rgb = read_image(data_root / "Set5" / "bird.png")[:96, :160]
+    exif = Image.Exif()
+    exif[0x0112], exif[0x0132] = 6, "2009:01:02 03:04:05"
+    path = tmp_path / f"photo{suffix}"
+    Image.fromarray(rgb).save(path, quality=90, exif=exif.tobytes(), icc_profile=_profile())
+    img = read_image(path)
+    assert (img.shape, img.dtype) == ((160, 96, 3), np.uint8)  # turned upright once
+    assert np.abs(img.astype(int) - np.rot90(rgb, -1)).mean() < 4  # the picture, lossy-coded
+    meta = read_meta(path)
+    assert meta.icc_profile == _profile() and Image.Exif().load(meta.exif) is None
+    assert input_kind(path) == "lossy"
+
+
+def test_heic_without_its_reader_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import vdsr.imageio
+
+    (tmp_path / "a.heic").write_bytes(b"not really a photo")
+    monkeypatch.setattr(vdsr.imageio, "HEIF_READER", False)
+    with pytest.raises(ImageReadError, match=r"a.heic: not a readable image \(HEIC needs pillow-heif"):
+        read_image(tmp_path / "a.heic")

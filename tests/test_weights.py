@@ -101,7 +101,7 @@ def test_videos_are_compressed() -> None:
 def test_pick_model_by_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(weights, "shipped_models", lambda: [DEFAULT_MODEL, REAL_MODEL])
     assert pick_model("video")[0] == REAL_MODEL
-    assert pick_model("lossy") == (REAL_MODEL, "the image is lossy-compressed (JPEG or lossy WebP)")
+    assert pick_model("lossy") == (REAL_MODEL, "the image is lossy-compressed (JPEG, HEIC, AVIF or lossy WebP)")
     assert pick_model("lossless")[0] == DEFAULT_MODEL
     assert pick_model("near-lossless") == (DEFAULT_MODEL, "the image is a JPEG of quality 93 or more, nearly lossless")
     monkeypatch.setattr(weights, "shipped_models", lambda: [DEFAULT_MODEL])

@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         default=None,
         help="shipped name, checkpoint or VDSR .onnx export (default: vdsr-20-real for video, JPEG "
-        "and lossy WebP; vdsr-20 for lossless images)",
+        "below quality 93, HEIC, AVIF and lossy WebP; vdsr-20 for the rest)",
     )
     up.add_argument("--engine", default="auto", help="auto, torch, onnxruntime, openvino or tensorrt")
     up.add_argument("--tile", type=int, default=None, help="tile size in output pixels (default 1024)")

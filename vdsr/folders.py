@@ -1,4 +1,7 @@
-"""Upscale every image in a folder (photos, or a video's extracted frames) under the same names."""
+"""Upscale every image in a folder (photos, or a video's extracted frames) under the same names.
+
+A format this cannot write (HEIC, AVIF) gives a PNG of the same stem: lossless, so nothing is lost twice.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 
 from vdsr.data import IMAGE_SUFFIXES
 from vdsr.files import same_file
-from vdsr.imageio import read_image, read_meta, write_image
+from vdsr.imageio import WRITE_SUFFIXES, read_image, read_meta, write_image
 from vdsr.pipeline import Upscaler
 
 __all__ = ["FolderResult", "upscale_folder"]
@@ -51,12 +54,22 @@ def upscale_folder(
         raise ValueError(f"{dst_dir}: is a file; the output of a folder is a folder")
     dst_dir.mkdir(parents=True, exist_ok=True)
     result = FolderResult()
+    names = {p.name for p in paths}
     for done, path in enumerate(paths, 1):
         try:
             upscaled = upscaler.upscale(read_image(path), scale)
-            result.written.append(write_image(dst_dir / path.name, upscaled, meta=read_meta(path)))
+            result.written.append(write_image(dst_dir / _output_name(path, names), upscaled, meta=read_meta(path)))
         except ValueError as exc:  # ImageReadError, ImageWriteError, InputError: one line each
             result.failed[path.name] = str(exc)
         if progress is not None:
             progress(done, len(paths))
     return result
+
+
+def _output_name(path: Path, names: set[str]) -> str:
+    """``path``'s name, or for a format that cannot be written, its stem as PNG (its whole name plus
+    ``.png`` where another input already has that name)."""
+    if path.suffix.lower() in WRITE_SUFFIXES:
+        return path.name
+    png = f"{path.stem}.png"
+    return png if png not in names else f"{path.name}.png"

@@ -2,7 +2,8 @@
 
 Arrays are (H, W) gray, (H, W, 2) gray+alpha, (H, W, 3) RGB or (H, W, 4) RGBA,
 uint8 or uint16. PIL reads most files and honours EXIF orientation; OpenCV
-reads and writes 16-bit colour, which PIL cannot. A photo's colour profile and EXIF
+reads and writes 16-bit colour, which PIL cannot; pillow-heif adds the HEIC photos of
+phones (read only). A photo's colour profile and EXIF
 (:class:`ImageMeta`) are read apart from its pixels and written back with the result.
 """
 
@@ -19,8 +20,17 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from vdsr.files import written_whole
 
+try:
+    from pillow_heif import register_heif_opener
+except ImportError:  # a minimal install; HEIC files are then refused with the reason
+    HEIF_READER = False
+else:
+    register_heif_opener()
+    HEIF_READER = True
+
 __all__ = [
     "MAX_INPUT_PIXELS",
+    "WRITE_SUFFIXES",
     "ImageMeta",
     "ImageReadError",
     "ImageWriteError",
@@ -31,8 +41,9 @@ __all__ = [
 ]
 
 MAX_INPUT_PIXELS = 50_000_000
-_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "WEBP", "TIFF"}
-_WRITE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "WEBP", "TIFF", "HEIF", "AVIF"}
+READ_FORMATS = "PNG, JPEG, HEIC, AVIF, WebP, BMP or TIFF"
+WRITE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 _TO_MODE = {
     "1": "L",
     "P": "RGB",
@@ -105,13 +116,17 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_INPUT_PIXELS) -> np.nd
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(path)
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageReadError(f"{path}: not a readable image ({type(exc).__name__})") from None
+    except UnidentifiedImageError:
+        heic = not HEIF_READER and path.suffix.lower() in {".heic", ".heif"}
+        known = "HEIC needs pillow-heif (pip install pillow-heif)" if heic else READ_FORMATS
+        raise ImageReadError(f"{path}: not a readable image ({known})") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageReadError(f"{path}: not a readable image (its header claims an absurd size)") from None
     except OSError as exc:
         raise ImageReadError(f"{path}: cannot open ({exc})") from None
     with im:
         if im.format not in _FORMATS:
-            raise ImageReadError(f"{path}: {im.format} images are not supported (use PNG, JPEG, BMP, WebP or TIFF)")
+            raise ImageReadError(f"{path}: {im.format} images are not supported (use {READ_FORMATS})")
         width, height = im.size
         if width * height > max_pixels:
             raise ImageReadError(f"{path}: {width}x{height} is over the limit of {max_pixels / 1e6:.0f} megapixels")
@@ -179,7 +194,7 @@ def check_output(path: str | Path, img: np.ndarray) -> None:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in _WRITE_SUFFIXES:
+    if suffix not in WRITE_SUFFIXES:
         raise ImageWriteError(f"{path}: unsupported output format {suffix or '(none)'}")
     channels = 1 if img.ndim == 2 else img.shape[2]
     if suffix in {".jpg", ".jpeg"} and (img.dtype != np.uint8 or channels in (2, 4)):

@@ -3,7 +3,7 @@
 Two models ship. ``vdsr-20`` is trained on clean bicubic downscales (the paper's protocol) and is
 best on lossless images and on JPEGs saved at quality 93 or above; ``vdsr-20-real`` is also trained
 on JPEG, H.264 and MPEG-2 damage and is best on the rest of compressed input: every video, JPEGs
-below quality 93 and lossy WebP (docs/real-world.md has the figures).
+below quality 93, HEIC, AVIF and lossy WebP (docs/real-world.md has the figures).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Literal
 
 from PIL import Image
 
+import vdsr.imageio  # noqa: F401 - registers the HEIC reader with PIL, for input_kind
 from vdsr.checkpoint import CheckpointError
 from vdsr.video.formats import VIDEO_SUFFIXES
 
@@ -56,7 +57,7 @@ InputKind = Literal["video", "lossy", "near-lossless", "lossless"]
 # The model that scores best on each kind of input (docs/real-world.md), and why, in a user's words.
 _BEST_FOR: dict[str, tuple[str, str]] = {
     "video": (REAL_MODEL, "video is always lossy-compressed"),
-    "lossy": (REAL_MODEL, "the image is lossy-compressed (JPEG or lossy WebP)"),
+    "lossy": (REAL_MODEL, "the image is lossy-compressed (JPEG, HEIC, AVIF or lossy WebP)"),
     "near-lossless": (DEFAULT_MODEL, f"the image is a JPEG of quality {NEAR_LOSSLESS_JPEG} or more, nearly lossless"),
     "lossless": (DEFAULT_MODEL, "the image is stored losslessly"),
 }
@@ -130,6 +131,8 @@ def input_kind(path: str | Path) -> InputKind:
         return "near-lossless" if quality is not None and quality >= NEAR_LOSSLESS_JPEG else "lossy"
     if fmt == "WEBP":
         return "lossy" if _webp_is_lossy(path) else "lossless"
+    if fmt in ("HEIF", "AVIF"):  # phone and web photos: video codecs' intra frames, lossy in practice
+        return "lossy"
     return "lossless"
 
 

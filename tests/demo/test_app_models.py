@@ -19,7 +19,7 @@ from demo.workdir import WorkDir
 from vdsr.pipeline import Upscaler
 from vdsr.weights import MODEL_DESCRIPTIONS
 
-LOSSY = "the image is lossy-compressed (JPEG or lossy WebP)"
+LOSSY = "the image is lossy-compressed (JPEG, HEIC, AVIF or lossy WebP)"
 LOSSLESS = "the image is stored losslessly"
 
 

@@ -62,10 +62,10 @@ class Deinterlacer:
         shape = (frame.width, frame.height, frame.format.name)
         if shape != self.shape:
             ready = self.flush()
-            self.graph, self.shape = self._build(*shape), shape
+            self.graph, self.shape = self._build(frame), shape
         assert self.graph is not None  # built just above
         try:
-            self.graph.push(frame)
+            self.graph.vpush(frame)
         except av.FFmpegError as exc:
             raise VideoError(f"cannot deinterlace {shape[0]}x{shape[1]} {shape[2]} frames ({exc})") from None
         self.waiting.append(frame.pts)
@@ -75,12 +75,13 @@ class Deinterlacer:
         """The frame still held back; the filter is spent afterwards (the next push builds a new one)."""
         if self.graph is None:
             return []
-        self.graph.push(None)
+        self.graph.vpush(None)
         ready = self._pull()
         self.graph, self.shape = None, None
         return ready
 
-    def _build(self, width: int, height: int, fmt: str) -> av.filter.Graph:
+    def _build(self, first: av.VideoFrame) -> av.filter.Graph:
+        width, height, fmt = first.width, first.height, first.format
         graph = av.filter.Graph()
         source = graph.add_buffer(width=width, height=height, format=fmt, time_base=self.tb)
         bwdif = graph.add("bwdif", self.args)
@@ -90,15 +91,15 @@ class Deinterlacer:
         try:
             graph.configure()
         except av.FFmpegError as exc:
-            raise VideoError(f"cannot deinterlace {width}x{height} {fmt} frames ({exc})") from None
+            raise VideoError(f"cannot deinterlace {width}x{height} {fmt.name} frames ({exc})") from None
         return graph
 
     def _pull(self) -> list[av.VideoFrame]:
         assert self.graph is not None
-        ready = []
+        ready: list[av.VideoFrame] = []
         while True:
             try:
-                frame = self.graph.pull()
+                frame = self.graph.vpull()
             except (av.BlockingIOError, av.EOFError):
                 return ready
             frame.pts, frame.time_base = self.waiting.popleft(), self.tb
