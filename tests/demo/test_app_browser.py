@@ -231,3 +231,22 @@ def test_about_tab_has_no_broken_link(page, server) -> None:
     assert "free CPU Space" not in text and "git show" not in text
     fonts = page.eval_on_selector_all("h1, h2, h3", "els => els.map(e => getComputedStyle(e).fontFamily)")
     assert fonts and all(font.startswith("system-ui") for font in fonts), fonts  # no web font to fall back from
+
+
+def test_an_iphone_photo_upscales(page, tmp_path: Path) -> None:
+    """HEIC is what iPhones save. A browser that knows its type (Safari, and Chrome on a Mac) uploads it
+    as ``image/heic``; it may not draw it, but the app reads it."""
+    import vdsr.imageio  # noqa: F401 - lets PIL write HEIC here
+
+    photo = tmp_path / "IMG_0001.HEIC"
+    with Image.open(EXAMPLE) as im:
+        im.convert("RGB").crop((0, 0, 120, 80)).save(photo, format="HEIF", quality=80)
+    upload = {"name": photo.name, "mimeType": "image/heic", "buffer": photo.read_bytes()}
+    page.locator("#image-input input[type=file]").set_input_files(upload, timeout=30_000)
+    status = page.locator("#image-status")
+    status.get_by_text("120x80 image").wait_for(timeout=30_000)
+    assert "vdsr-20-real: the image is lossy-compressed (JPEG, HEIC" in status.inner_text()
+    page.locator("#upscale-button").click()
+    page.locator("#upscale-info").get_by_text("Ran on ").wait_for(timeout=60_000)
+    page.locator("#upscale-slider img").nth(1).wait_for(state="visible", timeout=60_000)
+    assert all(".png" in src for src in _slider_sources(page))
