@@ -43,7 +43,7 @@ class PartSettings:
     shift_pts: int  # subtracted from every source timestamp in the output
     frame_step: float  # seconds the last frame of the video lasts
     source_tb: Fraction  # time base of the source's picture stream (and of every timestamp above)
-    deinterlace: str | None = None  # bwdif's arguments; None: frames as decoded
+    bwdif: str | None = None  # the deinterlacer's arguments; None: frames as decoded
 
 
 def encode_part(
@@ -72,7 +72,7 @@ def encode_part(
                 return upscale_frame(frame, info, upscaler, settings.scale, output.size)
 
             with FramePipeline(upscale, write) as pipeline:
-                for vin, frame, pts in _segment_frames(info.path, segment, settings.deinterlace):
+                for vin, frame, pts in _segment_frames(info.path, segment, settings.bwdif):
                     if encoder is None:
                         encoder = VideoEncoder(out, vin, info, output, frame)
                     pipeline.push(frame, pts - segment.start_pts)

@@ -51,13 +51,13 @@ class Transcoder:
         trim: Trim,
         report: Callable[[int], None],
         seek_pts: int | None = None,
-        deinterlace: str | None = None,
+        bwdif: str | None = None,
     ) -> None:
         self.container, self.vin, self.info = container, vin, info
         self.upscaler, self.scale, self.output, self.trim, self.report = upscaler, scale, output, trim, report
         self.seek_pts = seek_pts  # where decoding starts (see vdsr.video.index.seek_point); None: the beginning
         self.tb = time_base(vin)
-        self.deinterlacer = Deinterlacer(deinterlace, self.tb)  # bwdif's arguments, or None: frames as decoded
+        self.deinterlacer = Deinterlacer(bwdif, self.tb)  # bwdif's arguments, or None: frames as decoded
         self.frame_step = 1 / float(info.fps)
         self.origin = float((vin.start_time or 0) * self.tb)  # a start counts from here (a .ts often starts late)
         self.first_time = -np.inf if trim.start is None else self.origin + trim.start - self.frame_step / 2

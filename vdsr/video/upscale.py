@@ -112,14 +112,12 @@ def _describe(upscaler: Upscaler) -> dict[str, Any]:
     return {"upscaler": kind, "halo": upscaler.halo, "tile": upscaler.limits.tile}
 
 
-def _settings(
-    output: OutputFile, scale: float, trim: Trim, segment_frames: int, deinterlace: str | None
-) -> dict[str, Any]:
+def _settings(output: OutputFile, scale: float, trim: Trim, segment_frames: int, bwdif: str | None) -> dict[str, Any]:
     # segment_frames is the planned length; boundaries moved to keyframes are compared separately
     """Every setting that changes a part's pixels or stream, or which frames it holds."""
     return {
         "scale": scale,
-        "deinterlace": deinterlace,
+        "deinterlace": bwdif,
         "size": list(output.size),
         "matrix": output.matrix,
         "codec": "libx264 yuv420p",
@@ -153,7 +151,7 @@ def _one_pass(
     seek_pts: int | None,
     total: int,
     progress: ProgressFn | None,
-    deinterlace: str | None,
+    bwdif: str | None,
 ) -> tuple[int, float, tuple[str, ...]]:
     """Decode, upscale and encode in one go into a hidden file, renamed to ``output.path`` when complete."""
 
@@ -166,7 +164,7 @@ def _one_pass(
         vin.thread_type = "AUTO"
         out = replace(output, path=hidden)
         transcoder = Transcoder(
-            container, vin, info, upscaler, scale, out, trim, report, seek_pts=seek_pts, deinterlace=deinterlace
+            container, vin, info, upscaler, scale, out, trim, report, seek_pts=seek_pts, bwdif=bwdif
         )
         return transcoder.run()
 
