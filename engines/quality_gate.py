@@ -100,7 +100,7 @@ def set5_psnr(
 ) -> dict[int, float]:
     """Mean PSNR per scale of ``engine`` running ``checkpoint``'s network in the full pipeline."""
     upscaler = load_upscaler(checkpoint, engine)
-    return {score.scale: score.psnr for score in evaluate({"gate": upscaler}, images, scales, with_ssim=False)}
+    return {int(s.scale): s.psnr for s in evaluate({"gate": upscaler}, images, scales, with_ssim=False)}
 
 
 def _images_key(images: Images) -> str:

@@ -332,3 +332,18 @@ def test_a_photos_profile_and_exif_survive_a_file_and_a_folder_run(tmp_path: Pat
         assert read_image(out).shape == (60, 40, 3)
         with Image.open(out) as im:
             assert im.info["icc_profile"] == _profile() and im.getexif()[0x0132] == "2009:01:02 03:04:05"
+
+
+def test_evaluate_takes_free_factors_and_refuses_shrinking(
+    tmp_path: Path, tiny_checkpoint: Path, data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "one"
+    write_image(folder / "bird.png", read_image(data_root / "Set5" / "bird.png")[:96, :96])
+    out = tmp_path / "scores.json"
+    argv = ["evaluate", "--images", str(folder), "--models", str(tiny_checkpoint), "--json", str(out)]
+    assert main([*argv, "--scales", "1.5", "2"]) == 0
+    assert "x1.5 PSNR / SSIM" in capsys.readouterr().out
+    assert {r["scale"] for r in json.loads(out.read_text())["scores"]} == {1.5, 2}
+    with pytest.raises(SystemExit):
+        main([*argv, "--scales", "0.5"])
+    assert "a scale is a number >= 1, got '0.5'" in capsys.readouterr().err

@@ -147,3 +147,27 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, cwd=root)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert int(proc.stdout.strip()) < PEAK_RSS_LIMIT_MB
+
+
+@pytest.mark.parametrize(
+    ("scale", "network", "out"), [(1, (40, 60), (20, 30)), (1.5, (40, 60), (30, 45)), (2.5, (50, 75), (50, 75))]
+)
+def test_below_x2_the_network_runs_at_x2_and_is_resized_down(
+    tiny_checkpoint: Path, rgb_image: np.ndarray, scale: float, network: tuple[int, int], out: tuple[int, int]
+) -> None:
+    """VDSR learns x2 to x4; below x2 it would sharpen a picture bicubic left nearly sharp."""
+    img = rgb_image[:20, :30]
+    seen: list[tuple[int, ...]] = []
+    engine = TorchEngine(tiny_checkpoint)
+
+    def refine(y: np.ndarray) -> np.ndarray:
+        seen.append(y.shape[-2:])
+        return engine(y)
+
+    upscaler = Upscaler(refine, receptive_radius=4)
+    bicubic, sr = upscaler.upscale_pair(img, scale)
+    assert seen == [network] and sr.shape[:2] == out
+    np.testing.assert_array_equal(bicubic, Upscaler(None).upscale(img, scale))
+    if scale < 2:  # the x2 result, resized down (from before its rounding to 8 bits)
+        at_x2 = to_float(upscaler.upscale(img, 2))
+        np.testing.assert_allclose(to_float(sr), np.clip(imresize(at_x2, out), 0, 1), atol=2 / 255)

@@ -6,6 +6,7 @@ import argparse
 import importlib.util
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -109,6 +110,14 @@ def _model_identity(model: str | None, upscaler: Upscaler, ensemble: bool) -> di
         "engine": describe_engine(engine) if isinstance(engine, Engine) else type(engine).__name__,
         "ensemble": ensemble,
     }
+
+
+def _scale_number(text: str) -> float:
+    """``--scales 2 1.5``: a factor >= 1, kept an int when it is one (so tables and JSON say 2, not 2.0)."""
+    value = float(text)
+    if not (math.isfinite(value) and value >= 1):
+        raise argparse.ArgumentTypeError(f"a scale is a number >= 1, got {text!r}")
+    return int(value) if value.is_integer() else value
 
 
 def _frame_numbers(text: str) -> list[int]:
@@ -319,7 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="PSNR/SSIM on a benchmark set in the standard protocol")
     ev.add_argument("--models", nargs="*", default=["vdsr-20"], help="model names or checkpoint paths")
-    ev.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
+    ev.add_argument(
+        "--scales",
+        type=_scale_number,
+        nargs="+",
+        default=[2, 3, 4],
+        help="factors, e.g. 2 3 4, or free ones such as 1.5 (default: 2 3 4)",
+    )
     ev.add_argument(
         "--images",
         help="folder of ground-truth images, or 'holdout' for the held-out video frames (default: <data-dir>/Set5)",

@@ -3,11 +3,13 @@
 Ground truth is modcropped to a multiple of the scale, the input is its bicubic
 downscale rounded to 8 bits (then, for real-world rows, degraded by a spec of
 :mod:`vdsr.degrade`), and PSNR/SSIM are measured on BT.601 Y with ``scale``
-pixels shaved from every border.
+pixels shaved from every border. A free factor p/q crops to a multiple of p
+(:func:`~vdsr.degrade.protocol_pair`) and shaves ``ceil(scale)`` pixels.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -15,7 +17,7 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from vdsr.degrade import Degradation, low_resolution, modcrop, parse_spec
+from vdsr.degrade import Degradation, parse_spec, protocol_pair
 from vdsr.metrics import psnr, ssim
 from vdsr.pipeline import to_float
 from vdsr.resize import scaled_size
@@ -45,7 +47,7 @@ class Score:
     """Mean PSNR/SSIM of one method at one scale and degradation, with per-image values."""
 
     method: str
-    scale: int
+    scale: float  # an int for the integer scales
     psnr: float
     ssim: float
     per_image: dict[str, tuple[float, float]]
@@ -55,7 +57,7 @@ class Score:
 def evaluate(
     methods: Mapping[str, Method],
     images: Sequence[tuple[str, np.ndarray]],
-    scales: Sequence[int],
+    scales: Sequence[float],
     *,
     with_ssim: bool = True,
     degradation: str | Degradation = "clean",
@@ -63,22 +65,22 @@ def evaluate(
 ) -> list[Score]:
     """Score every method at every scale on ``images`` ((name, HxWx3 uint8 RGB) pairs).
 
-    The inputs are degraded by ``degradation``; image ``i`` at scale ``s`` draws from seed ``(seed, i, s)``.
+    The inputs are degraded by ``degradation``; image ``i`` at scale ``s`` draws from seed ``(seed, i, s)``
+    (``s`` in thousandths for a free factor).
     """
     spec = parse_spec(degradation)
     scores = []
     for scale in scales:
-        pairs = []
-        for i, (name, img) in enumerate(images):
-            hr = modcrop(to_float(img), scale)
-            pairs.append((name, hr, low_resolution(hr, scale, spec, seed=[seed, i, scale])))
+        border = math.ceil(scale)
+        key = int(scale) if float(scale).is_integer() else round(scale * 1000)
+        pairs = [(name, *protocol_pair(img, scale, spec, seed=[seed, i, key])) for i, (name, img) in enumerate(images)]
         for method, upscaler in methods.items():
             per_image = {}
-            for name, hr, lr in pairs:
-                sr = to_float(upscaler.upscale(lr, scale))
+            for name, hr, lr, exact in pairs:
+                sr = to_float(upscaler.upscale(lr, exact))
                 per_image[name] = (
-                    psnr(sr, hr, crop_border=scale),
-                    ssim(sr, hr, crop_border=scale) if with_ssim else float("nan"),
+                    psnr(sr, hr, crop_border=border),
+                    ssim(sr, hr, crop_border=border) if with_ssim else float("nan"),
                 )
             values = np.array(list(per_image.values()))
             scores.append(
@@ -103,11 +105,11 @@ def format_table(scores: Sequence[Score], *, paper: Mapping[int, tuple[float, fl
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     if paper is not None and all(s in paper for s in scales):
         for i, label in enumerate(("bicubic (paper)", "VDSR (paper)")):
-            lines.append(f"| {label} | " + " | ".join(f"{paper[s][i]:.2f}" for s in scales) + " |")
+            lines.append(f"| {label} | " + " | ".join(f"{paper[int(s)][i]:.2f}" for s in scales) + " |")
     return "\n".join(lines)
 
 
-def format_degradation_table(scores: Sequence[Score], scale: int) -> str:
+def format_degradation_table(scores: Sequence[Score], scale: float) -> str:
     """A Markdown table at one scale: one row per degradation, one PSNR column per method, and each
     column's gain over the first method (bicubic) in brackets."""
     methods = list(dict.fromkeys(s.method for s in scores))
