@@ -103,8 +103,8 @@ class ImageHandlers:
 
         Args:
             image: path of the image (PNG, JPEG, HEIC, AVIF, WebP, BMP or TIFF; 8/16-bit, gray, RGB or RGBA).
-            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
-            factor: the free scale factor, 1.1 to 4.
+            scale: ``x1`` (the same size, cleaned up), ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
+            factor: the free scale factor, 1 to 4.
             model: ``auto`` (the model that suits the input, see vdsr.weights) or a model name.
             engine: ``auto`` or a backend that runs here.
             ensemble: average the network over the 8 flips/rotations (sharper, 8x the time; smaller output limit).
@@ -145,8 +145,8 @@ class ImageHandlers:
 
         Args:
             images: the image files (PNG, JPEG, WebP, BMP or TIFF), up to the batch limit.
-            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
-            factor: the free scale factor, 1.1 to 4.
+            scale: ``x1`` (the same size, cleaned up), ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
+            factor: the free scale factor, 1 to 4.
             model: ``auto`` (picked per image, as for one image) or a model name.
             engine: ``auto`` or a backend that runs here.
             output_format: the results' format, ``png`` (lossless), ``jpeg`` or ``webp``.
@@ -201,8 +201,8 @@ class ImageHandlers:
 
         Args:
             image: path of the ground-truth image (PNG, JPEG, WebP, BMP or TIFF).
-            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
-            factor: the free scale factor, 1.1 to 4.
+            scale: ``x1`` (the same size, cleaned up), ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
+            factor: the free scale factor, 1 to 4.
             model: ``auto`` (picked for the damaged input) or a model name.
             engine: ``auto`` or a backend that runs here.
             ensemble: average the network over the 8 flips/rotations (sharper, 8x the time).

@@ -29,7 +29,7 @@ class AppLimits:
     max_batch_files: int = 20
     max_output_pixels: int = 4_000_000
     max_ensemble_output_pixels: int = 500_000  # the x8 self-ensemble runs the network 8 times per pixel
-    min_free_scale: float = 1.1
+    min_free_scale: float = 1.0  # x1: the same size, compression damage removed
     max_free_scale: float = 4.0
     max_video_seconds: float = 10.0
     max_video_frame_pixels: int = 640 * 360

@@ -56,8 +56,9 @@ class VideoHandlers:
 
         Args:
             video: the clip (MP4, MOV, MKV, WebM, ...).
-            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used), for the part that fits.
-            factor: the free scale factor, 1.1 to 4.
+            scale: ``x1`` (the same size, cleaned up), ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is
+                used), for the part that fits.
+            factor: the free scale factor, 1 to 4.
 
         Returns:
             (an update for the frame slider: maximum = last frame index, value 0; a one-line description;
@@ -85,8 +86,8 @@ class VideoHandlers:
             video: the clip (MP4, MOV, MKV, WebM, ...).
             start: seconds to skip first.
             duration: seconds to upscale from ``start``; empty for the rest of the clip.
-            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
-            factor: the free scale factor, 1.1 to 4.
+            scale: ``x1`` (the same size, cleaned up), ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
+            factor: the free scale factor, 1 to 4.
             model: ``auto`` (the real-world model: video is always compressed) or a model name.
             engine: ``auto`` or a backend that runs here; the estimate is for this pair once it has run here.
 
@@ -120,8 +121,8 @@ class VideoHandlers:
             video: the clip (MP4, MOV, MKV, WebM, ...).
             frame: index of the frame, from 0.
             mode: ``upscale`` or ``compare``.
-            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
-            factor: the free scale factor, 1.1 to 4.
+            scale: ``x1`` (the same size, cleaned up), ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
+            factor: the free scale factor, 1 to 4.
             model: ``auto`` or a model name.
             engine: ``auto`` or a backend that runs here.
             damage: in compare mode, ``clean``, ``jpeg:90/70/50/30`` or ``h264:18/23/28/33``.
@@ -175,8 +176,8 @@ class VideoHandlers:
 
         Args:
             video: the clip (MP4, MOV, MKV, WebM, ...).
-            scale: ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
-            factor: the free scale factor, 1.1 to 4.
+            scale: ``x1`` (the same size, cleaned up), ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
+            factor: the free scale factor, 1 to 4.
             model: ``auto`` (the real-world model: video is always compressed) or a model name.
             engine: ``auto`` or a backend that runs here.
             start: seconds to skip first.

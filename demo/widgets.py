@@ -46,7 +46,7 @@ def settings_row(state: AppState) -> Settings:
     limits = state.limits
     with gr.Row():
         scale = gr.Radio(
-            [("x2", "x2"), ("x3", "x3"), ("x4", "x4"), ("free factor", "free")],
+            [("x1: clean up", "x1"), ("x2", "x2"), ("x3", "x3"), ("x4", "x4"), ("free factor", "free")],
             value="x2",
             label="Scale",
             elem_id="scale",

@@ -223,7 +223,7 @@ def test_bad_uploads_get_messages(client, server, tmp_path: Path, audio_only: Pa
     for path, endpoint, message in cases:
         with pytest.raises(AppError, match=message):
             client.predict(handle_file(path), api_name=endpoint)
-    with pytest.raises(AppError, match="Scale must be between 1.1 and 4; got 9."):
+    with pytest.raises(AppError, match="Scale must be between 1 and 4; got 9."):
         client.predict(handle_file(EXAMPLE), "free", 9.0, api_name="/upscale_image")
     with pytest.raises(AppError, match="over the output limit of 4 MP; the largest scale that fits this image is x2.5"):
         client.predict(handle_file(_small_png(tmp_path, (800, 800))), "x4", api_name="/upscale_image")
