@@ -134,11 +134,18 @@ def test_evaluate_writes_a_table_and_json(
     assert '"method": "tiny"' in out.read_text()
 
 
-def test_evaluate_scores_each_degradation_against_bicubic(
-    tmp_path: Path, tiny_checkpoint: Path, data_root: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture()
+def one_bird(tmp_path: Path, data_root: Path) -> Path:
+    """A folder of one 96x96 crop of Set5's bird: a set small enough to score in seconds."""
     folder = tmp_path / "one"
     write_image(folder / "bird.png", read_image(data_root / "Set5" / "bird.png")[:96, :96])
+    return folder
+
+
+def test_evaluate_scores_each_degradation_against_bicubic(
+    tmp_path: Path, tiny_checkpoint: Path, one_bird: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = one_bird
     out = tmp_path / "scores.json"
     assert (
         main(
@@ -335,12 +342,10 @@ def test_a_photos_profile_and_exif_survive_a_file_and_a_folder_run(tmp_path: Pat
 
 
 def test_evaluate_takes_free_factors_and_refuses_shrinking(
-    tmp_path: Path, tiny_checkpoint: Path, data_root: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, tiny_checkpoint: Path, one_bird: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = tmp_path / "one"
-    write_image(folder / "bird.png", read_image(data_root / "Set5" / "bird.png")[:96, :96])
     out = tmp_path / "scores.json"
-    argv = ["evaluate", "--images", str(folder), "--models", str(tiny_checkpoint), "--json", str(out)]
+    argv = ["evaluate", "--images", str(one_bird), "--models", str(tiny_checkpoint), "--json", str(out)]
     assert main([*argv, "--scales", "1.5", "2"]) == 0
     assert "x1.5 PSNR / SSIM" in capsys.readouterr().out
     assert {r["scale"] for r in json.loads(out.read_text())["scores"]} == {1.5, 2}
