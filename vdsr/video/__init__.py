@@ -6,6 +6,7 @@ Modules, one job each:
 - :mod:`~vdsr.video.errors`: :class:`VideoError`, the one-line error every failure becomes.
 - :mod:`~vdsr.video.colour`: colour tags and YUV <-> RGB with the source's own matrix and range.
 - :mod:`~vdsr.video.probe`: open a file, find the picture stream, describe it (:func:`probe_video`).
+- :mod:`~vdsr.video.deinterlace`: interlaced frames woven back whole (bwdif) before the upscaler.
 - :mod:`~vdsr.video.audio`: audio copied packet for packet, or re-encoded to AAC when it must be.
 - :mod:`~vdsr.video.request`: checks on an upscale request before anything is opened.
 - :mod:`~vdsr.video.encoder`: the H.264 stream, and a track end that players read as the source's duration.
