@@ -352,3 +352,15 @@ def test_evaluate_takes_free_factors_and_refuses_shrinking(
     with pytest.raises(SystemExit):
         main([*argv, "--scales", "0.5"])
     assert "a scale is a number >= 1, got '0.5'" in capsys.readouterr().err
+
+
+def test_a_factor_below_x2_says_why_it_takes_the_time_of_x2(
+    images: Path, tmp_path: Path, tiny_checkpoint: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    argv = ["upscale", str(images / "rgb.png"), str(tmp_path / "out.png"), "--model", str(tiny_checkpoint)]
+    with caplog.at_level("INFO", logger="vdsr"):
+        assert main([*argv, "--scale", "1.5", "--engine", "torch"]) == 0
+        assert main([*argv, "--scale", "2", "--engine", "torch"]) == 0
+    said = [r.getMessage() for r in caplog.records if "runs at x2" in r.getMessage()]
+    assert said == ["x1.5: the network learned x2 to x4, so it runs at x2 and its result is resized down"]
+    assert read_image(tmp_path / "out.png").shape == (120, 160, 3)

@@ -23,7 +23,7 @@ from vdsr.evaluate import PAPER_SET5, Lanczos, Method, evaluate, format_degradat
 from vdsr.files import same_file
 from vdsr.folders import upscale_folder
 from vdsr.imageio import ImageReadError, ImageWriteError, check_output, read_image, read_meta, write_image
-from vdsr.pipeline import InputError, Upscaler
+from vdsr.pipeline import NETWORK_MIN_SCALE, InputError, Upscaler
 from vdsr.video import VIDEO_SUFFIXES, VideoError  # plain Python: PyAV loads only for a video input
 from vdsr.video.errors import RAY_MISSING
 from vdsr.video.formats import DEFAULT_PRESET, DEINTERLACE_MODES
@@ -53,12 +53,19 @@ def _load_upscaler(model: str | None, engine: str, *, tile: int | None = None, e
     return load_upscaler(model, engine, tile=tile, ensemble=ensemble)
 
 
+def _say_work_scale(scale: float) -> None:
+    """Below x2 a run takes the time of x2: say why, once."""
+    if scale < NETWORK_MIN_SCALE:
+        log.info("x%g: the network learned x2 to x4, so it runs at x2 and its result is resized down", scale)
+
+
 def _upscaler(args: argparse.Namespace, kind: InputKind) -> Upscaler:
     """The upscaler for this run: ``--model``, else the model that suits the input, saying which and why."""
     model = args.model
     if model is None:
         model, reason = pick_model(kind)
         log.info("model %s: %s (--model chooses another)", model, reason)
+    _say_work_scale(args.scale)
     return _load_upscaler(model, args.engine, tile=args.tile, ensemble=args.ensemble)
 
 
@@ -165,6 +172,7 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
     if model is None:
         model, reason = pick_model("video")
         log.info("model %s: %s (--model chooses another)", model, reason)
+    _say_work_scale(args.scale)
     upscaler = _load_upscaler(model, args.engine, tile=args.tile, ensemble=args.ensemble)
     if args.frames:
         for path in extract_frames(src, indices, upscaler, args.scale, dst, deinterlace=args.deinterlace):
