@@ -279,7 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("upscale", help="upscale an image, a folder of images (or frames), or a video")
     up.add_argument("input", help="image file, folder of images, or video file")
     up.add_argument("output", help="output file, or folder when INPUT is a folder or --frames is given")
-    up.add_argument("--scale", type=float, required=True, help="factor >= 1, e.g. 2, 3, 4 or 2.5")
+    up.add_argument(
+        "--scale", type=float, required=True, help="factor >= 1, e.g. 2, 3, 4 or 2.5; 1 cleans up at the same size"
+    )
     up.add_argument(
         "--model",
         default=None,
