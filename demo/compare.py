@@ -68,8 +68,9 @@ class Comparison:
         """What the scores were computed for: scale, sizes and damage, so a table never stands for other settings."""
         h, w = self.ground_truth.shape[:2]
         lh, lw = self.input_size
+        shrunk = f"downscaled to {lw}x{lh}" if (lh, lw) != (h, w) else "kept at its size"
         return (
-            f"x{self.scale:g}: ground truth {w}x{h} downscaled to {lw}x{lh}, damage: {damage_label(self.damage)}, "
+            f"x{self.scale:g}: ground truth {w}x{h} {shrunk}, damage: {damage_label(self.damage)}, "
             f"restored to {w}x{h}. PSNR and SSIM on luma (Y), {math.ceil(self.scale)} px border left out."
         )
 

@@ -185,6 +185,11 @@ def test_compare_damages_the_input_and_says_what_the_table_is_for() -> None:
         "x2: ground truth 64x48 downscaled to 32x24, damage: H.264 CRF 33, restored to 64x48. "
         "PSNR and SSIM on luma (Y), 2 px border left out."
     )
+    assert (
+        compare(img, 1.0, identity, "jpeg:50")
+        .caption()
+        .startswith("x1: ground truth 64x48 kept at its size, damage: JPEG quality 50, restored to 64x48.")
+    )
     assert [damage_label(v) for _, v in DAMAGE_CHOICES] == [
         "clean",
         *(f"JPEG quality {q}" for q in (90, 70, 50, 30)),
