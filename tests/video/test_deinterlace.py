@@ -119,6 +119,16 @@ def test_segments_give_the_one_pass_output(tmp_path: Path, interlaced: Path, tri
     assert decoded(cut.path) == decoded(one.path)
 
 
+def test_a_broadcast_transport_stream_too(tmp_path: Path) -> None:
+    """MPEG-TS, as 1080i television is recorded: seeking there is by bytes, so segments decode from the start."""
+    ts = make_interlaced_clip(tmp_path / "woven.ts")
+    one = upscale_video(ts, tmp_path / "one.mp4", passthrough(), 2, segment_seconds=0, **LOSSLESS)
+    cut = upscale_video(ts, tmp_path / "cut.mp4", passthrough(), 2, segment_seconds=0.4, start=0.4, **LOSSLESS)
+    assert probe_video(ts).interlaced and (one.frames, cut.frames) == (FRAMES, FRAMES - 10) and cut.segments >= 2
+    pixels = [[picture for _, picture in decoded(out.path)["frames"]] for out in (one, cut)]
+    assert pixels[1] == pixels[0][10:]  # a start shifts the times to 0; the pictures are one pass's
+
+
 def test_a_changed_deinterlace_setting_is_refused_on_resume(tmp_path: Path, interlaced: Path) -> None:
     dst = tmp_path / "out.mp4"
     with pytest.raises(RuntimeError):
