@@ -53,20 +53,21 @@ def _load_upscaler(model: str | None, engine: str, *, tile: int | None = None, e
     return load_upscaler(model, engine, tile=tile, ensemble=ensemble)
 
 
-def _say_work_scale(scale: float) -> None:
-    """Below x2 a run takes the time of x2: say why, once."""
-    if scale < NETWORK_MIN_SCALE:
-        log.info("x%g: the network learned x2 to x4, so it runs at x2 and its result is resized down", scale)
-
-
-def _upscaler(args: argparse.Namespace, kind: InputKind) -> Upscaler:
-    """The upscaler for this run: ``--model``, else the model that suits the input, saying which and why."""
+def _model_for(args: argparse.Namespace, kind: InputKind) -> str:
+    """``--model``, else the model that suits the input, saying which and why (and, below x2, why the
+    run takes the time of x2)."""
     model = args.model
     if model is None:
         model, reason = pick_model(kind)
         log.info("model %s: %s (--model chooses another)", model, reason)
-    _say_work_scale(args.scale)
-    return _load_upscaler(model, args.engine, tile=args.tile, ensemble=args.ensemble)
+    if args.scale < NETWORK_MIN_SCALE:
+        log.info("x%g: the network learned x2 to x4, so it runs at x2 and its result is resized down", args.scale)
+    return model
+
+
+def _upscaler(args: argparse.Namespace, kind: InputKind) -> Upscaler:
+    """The upscaler for this run: the model of :func:`_model_for`, on ``--engine``."""
+    return _load_upscaler(_model_for(args, kind), args.engine, tile=args.tile, ensemble=args.ensemble)
 
 
 def _folder_kind(folder: Path) -> InputKind:
@@ -168,11 +169,7 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
     if args.ray is not None and importlib.util.find_spec("ray") is None:
         raise ValueError(RAY_MISSING)
     devices = _cuda_devices(args.devices) if args.devices is not None else ()
-    model = args.model
-    if model is None:
-        model, reason = pick_model("video")
-        log.info("model %s: %s (--model chooses another)", model, reason)
-    _say_work_scale(args.scale)
+    model = _model_for(args, "video")
     upscaler = _load_upscaler(model, args.engine, tile=args.tile, ensemble=args.ensemble)
     if args.frames:
         for path in extract_frames(src, indices, upscaler, args.scale, dst, deinterlace=args.deinterlace):

@@ -16,8 +16,8 @@ from vdsr.video.errors import VideoError, first_line
 __all__ = ["writing", "written_whole"]
 
 
-def _cannot_write(dst: Path, exc: OSError) -> VideoError:
-    return VideoError(f"{dst}: cannot write ({exc.strerror or first_line(exc)})")
+def _cannot_write(dst: Path, reason: str) -> VideoError:
+    return VideoError(f"{dst}: cannot write ({reason})")
 
 
 @contextmanager
@@ -30,7 +30,7 @@ def writing(dst: Path, hidden: Path) -> Iterator[None]:
         about = getattr(exc, "filename", None)
         if about is not None and Path(about) != hidden:
             raise VideoError(f"{about}: {reason}") from None  # another file (the source): named as it is
-        raise VideoError(f"{dst}: cannot write ({reason})") from None
+        raise _cannot_write(dst, reason) from None
 
 
 @contextmanager
@@ -40,4 +40,4 @@ def written_whole(dst: Path) -> Iterator[Path]:
         with files.written_whole(dst) as hidden, writing(dst, hidden):
             yield hidden
     except OSError as exc:  # creating the temporary or renaming it; ``writing`` maps the rest
-        raise _cannot_write(dst, exc) from None
+        raise _cannot_write(dst, exc.strerror or first_line(exc)) from None

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vdsr.files import written_whole
 from vdsr.video.errors import VideoError, first_line
 
 try:
     import fcntl
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
+from vdsr.video.files import written_whole
 from vdsr.video.part import PART_FORMAT
 from vdsr.video.segments import Segment
 
@@ -213,14 +213,13 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Replace ``path`` in one step, so a kill or a full disk leaves the old manifest or the new one."""
-    try:
-        with written_whole(path) as hidden, hidden.open("w") as f:
-            json.dump(data, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-    except OSError as exc:
-        raise VideoError(f"{path}: cannot write ({exc.strerror or first_line(exc)})") from None
+    """Replace ``path`` in one step, so a kill or a full disk leaves the old manifest or the new one.
+
+    A failure is a VideoError naming ``path`` (:func:`vdsr.video.files.written_whole`)."""
+    with written_whole(path) as hidden, hidden.open("w") as f:
+        json.dump(data, f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _clear(folder: Path) -> None:
