@@ -61,6 +61,8 @@ def make_clip(
     color_range: int | None = None,
     rotation: int = 0,
     audio: str | None = None,
+    audio_rate: int = 8000,
+    audio_layout: str = "mono",
 ) -> Path:
     """Write a small H.264 clip: moving gradient (or flat ``yuv``), optional tags, rotation and audio."""
     with av.open(str(path), "w") as out:
@@ -77,7 +79,7 @@ def make_clip(
             video.set_display_rotation(rotation)
         sound = None
         if audio is not None:
-            sound = out.add_stream(audio, rate=8000, layout="mono")
+            sound = out.add_stream(audio, rate=audio_rate, layout=audio_layout)
         ramp = np.linspace(0, 255, width, dtype=np.float32)
         for i in range(frames):
             if yuv is None:
@@ -101,13 +103,16 @@ def _write_audio(out: av.container.OutputContainer, sound: av.AudioStream, secon
     dtype = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "flt": np.float32, "dbl": np.float64}[
         fmt.name.rstrip("p")
     ]
-    total, step = int(8000 * seconds), 1024
+    rate, layout = sound.codec_context.sample_rate, sound.codec_context.layout
+    channels = len(layout.channels)
+    total, step = int(rate * seconds), sound.codec_context.frame_size or 1024
     for start in range(0, total, step):
-        samples = np.zeros((1, min(step, total - start)), dtype)
+        count = min(step, total - start)
+        samples = np.zeros((channels, count) if fmt.is_planar else (1, count * channels), dtype)
         if dtype == np.uint8:
             samples += 128
-        frame = av.AudioFrame.from_ndarray(samples, format=fmt.name, layout="mono")
-        frame.sample_rate, frame.pts = 8000, start
+        frame = av.AudioFrame.from_ndarray(samples, format=fmt.name, layout=layout.name)
+        frame.sample_rate, frame.pts = rate, start
         for packet in sound.encode(frame):
             out.mux(packet)
     for packet in sound.encode(None):
@@ -343,12 +348,18 @@ def test_audio_the_container_cannot_hold_is_reencoded(tmp_path: Path) -> None:
         ("flac", ".mov", "flac -> aac", "aac"),
         ("libopus", ".mp4", "opus copied", "opus"),
         ("flac", ".mkv", "flac copied", "flac"),
+        # DVD, broadcast and camera sound: MP4 holds it, but browsers would play the file silent
+        ("ac3", ".mp4", "ac3 -> aac", "aac"),
+        ("ac3", ".mkv", "ac3 copied", "ac3"),
+        ("mp2", ".mp4", "mp2 -> aac", "aac"),
+        ("pcm_s16le", ".mp4", "pcm_s16le -> aac", "aac"),  # Matroska leaves PCM's channel order unnamed
+        ("pcm_s16le", ".mov", "pcm_s16le copied", "pcm_s16le"),
     ],
 )
 def test_audio_is_copied_or_reencoded_by_what_the_container_holds(
     tmp_path: Path, codec: str, suffix: str, label: str, stored: str
 ) -> None:
-    clip = make_clip(tmp_path / "clip.mkv", frames=5, audio=codec)
+    clip = make_clip(tmp_path / "clip.mkv", frames=5, audio=codec, audio_rate=48000, audio_layout="stereo")
     result = upscale_video(clip, tmp_path / f"out{suffix}", BICUBIC, 1, **FAST)
     assert result.audio == (label,)
     with av.open(str(result.path)) as container:

@@ -1,5 +1,6 @@
 """Audio rides along with the upscaled video: packets are copied as they are, or re-encoded to AAC
-only when the output container cannot hold the codec; timestamps are shifted with a trimmed video.
+when the output container cannot hold the codec or, in MP4, when browsers and phones would not play
+it; timestamps are shifted with a trimmed video.
 
 Whether a container holds a codec is decided before the output is written, by writing a header
 for it in memory: FFmpeg refuses some pairs only there (Opus or FLAC in MOV, 8 kHz MP3 in MP4),
@@ -18,9 +19,13 @@ import av
 from vdsr.video.errors import VideoError
 from vdsr.video.probe import time_base
 
-__all__ = ["AudioTrack", "can_copy"]
+__all__ = ["MP4_AUDIO", "AudioTrack", "can_copy", "keeps"]
 
 log = logging.getLogger(__name__)
+
+MP4_AUDIO = frozenset({"aac", "mp3", "opus", "flac"})
+"""Audio codecs that browsers, phones and TVs play from an MP4. MP4 can also hold AC3, MP2, PCM and
+ALAC (DVD, broadcast and camera sound), but Chrome and Firefox play such a file silent."""
 
 _LAYOUT_BY_CHANNELS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 
@@ -37,6 +42,13 @@ def can_copy(src: av.AudioStream, fmt: str) -> bool:
     finally:
         with contextlib.suppress(ValueError, av.FFmpegError):
             trial.close()
+
+
+def keeps(src: av.AudioStream, fmt: str) -> bool:
+    """True when ``src``'s packets go into an ``fmt`` output unchanged; otherwise they become AAC."""
+    if fmt == "mp4" and src.codec_context.codec.canonical_name not in MP4_AUDIO:
+        return False
+    return can_copy(src, fmt)
 
 
 def _aac_stream(out: av.container.OutputContainer, src: av.AudioStream) -> av.AudioStream:
@@ -74,14 +86,15 @@ class AudioTrack:
         self.pending: list[av.Packet] = []
         self.done = False
         self.decoder: av.AudioStream | None = None
-        if can_copy(src, out.format.name):
+        if keeps(src, out.format.name):
             self.stream = out.add_stream_from_template(src)
             self.label = f"{src.codec_context.name} copied"
         else:
             self.stream = _aac_stream(out, src)
             self.decoder = src
             self.label = f"{src.codec_context.name} -> aac"
-        log.info("audio stream %d: %s", src.index, self.label)
+        hint = "" if self.decoder is None else " (write .mkv to keep it unchanged)"
+        log.info("audio stream %d: %s%s", src.index, self.label, hint)
 
     def time(self, packet: av.Packet) -> float | None:
         return None if packet.pts is None else float(packet.pts * self.tb)
