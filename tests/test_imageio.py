@@ -158,6 +158,29 @@ def test_profile_and_exif_reach_the_result_upright_and_resized(tmp_path: Path, s
         assert (sizes[0xA002], sizes[0xA003], sizes[0x9003]) == (40, 60, "2009:01:02 03:04:05")
 
 
+@pytest.mark.parametrize("compression", [None, "tiff_lzw", "jpeg"])
+@pytest.mark.parametrize("suffix", [".tif", ".jpg"])
+def test_a_scanned_tiff_keeps_its_tags_but_not_its_file_layout(
+    tmp_path: Path, compression: str | None, suffix: str
+) -> None:
+    """A TIFF's EXIF also lists its size, strips and compression; carried over, they broke every TIFF output."""
+    scan = tmp_path / "scan.tif"
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0132], exif[0x013B] = "Epson", "1998:07:06 05:04:03", "A. Person"  # make, date, artist
+    rgb = np.random.default_rng(0).integers(0, 256, (16, 24, 3), np.uint8)
+    Image.fromarray(rgb).save(scan, compression=compression, exif=exif, icc_profile=_profile())
+    meta = read_meta(scan)
+    assert meta.icc_profile == _profile()
+    bigger = np.repeat(np.repeat(rgb, 2, axis=0), 2, axis=1)
+    out = write_image(tmp_path / f"out{suffix}", bigger, meta=meta)
+    with Image.open(out) as im:
+        assert im.size == (48, 32) and im.info["icc_profile"] == _profile()
+        tags = im.getexif()
+        assert (tags[0x010F], tags[0x0132], tags[0x013B]) == ("Epson", "1998:07:06 05:04:03", "A. Person")
+    if suffix == ".tif":
+        np.testing.assert_array_equal(read_image(out), bigger)
+
+
 def test_a_profile_of_another_colour_space_is_left_out(tmp_path: Path) -> None:
     """A CMYK JPEG is read as RGB, and a gray result is not RGB: their profiles would misdescribe it."""
     cmyk = ImageMeta(icc_profile=_profile(b"CMYK"))

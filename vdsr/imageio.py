@@ -156,11 +156,24 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_INPUT_PIXELS) -> np.nd
             raise ImageReadError(f"{path}: damaged or truncated image ({exc})") from None
 
 
+_STORAGE_TAGS = frozenset(
+    {254, 255, 256, 257, 258, 259, 262, 263, 264, 265, 266, 273, 277, 278, 279, 280, 281, 284, 288, 289}
+    | {290, 291, 292, 293, 317, 320, 322, 323, 324, 325, 330, 338, 339, 340, 341, 347, 529, 530, 531, 532}
+    | set(range(512, 522))
+    | {34675, 37724}
+)
+"""TIFF tags that say how a file stores its pixels (size, compression, strips, colour map, the ICC
+profile, Photoshop's layers). A TIFF's EXIF holds them beside the photo's own tags; they describe
+the input file, not the photo, and written into a new TIFF they conflict with its own."""
+
+
 def read_meta(path: str | Path) -> ImageMeta:
     """The colour profile and EXIF of an image file; none for a file that has none or cannot be read."""
     try:
         with Image.open(path) as im:
             exif = im.getexif()
+            for tag in _STORAGE_TAGS & set(exif):
+                del exif[tag]
             return ImageMeta(icc_profile=im.info.get("icc_profile") or None, exif=exif.tobytes() if exif else None)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):  # read_image reports a bad file
         return ImageMeta()
