@@ -31,6 +31,7 @@ from demo.inputs import (
 from demo.models import AUTOMATIC, Run
 from demo.output_format import check_format, save_result
 from demo.state import AppState
+from vdsr.animation import frame_count
 from vdsr.imageio import read_meta, write_image
 from vdsr.weights import input_kind
 
@@ -73,7 +74,13 @@ class ImageHandlers:
         except gr.Error as exc:
             return None, f"**{exc.message}**"
         height, width = img.shape[:2]
-        return image, f"{width}x{height} image. The automatic model choice is {pick.name}: {pick.reason}."
+        frames = frame_count(image)
+        kind = (
+            "image"
+            if frames == 1
+            else f"image, animated ({frames} frames): the first is upscaled here; the command line upscales every frame"
+        )
+        return image, f"{width}x{height} {kind}. The automatic model choice is {pick.name}: {pick.reason}."
 
     def _upscale(
         self, path: str | None, value: float, model: str | None, engine: str, ensemble: bool, shrink: bool
@@ -102,7 +109,7 @@ class ImageHandlers:
         """Upscale an image with VDSR.
 
         Args:
-            image: path of the image (PNG, JPEG, HEIC, AVIF, WebP, BMP or TIFF; 8/16-bit, gray, RGB or RGBA).
+            image: path of the image (PNG, JPEG, HEIC, AVIF, WebP, GIF, BMP or TIFF; 8/16-bit, gray, RGB or RGBA).
             scale: ``x1`` (the same size, cleaned up), ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
             factor: the free scale factor, 1 to 4.
             model: ``auto`` (the model that suits the input, see vdsr.weights) or a model name.
@@ -144,7 +151,7 @@ class ImageHandlers:
         the others still run.
 
         Args:
-            images: the image files (PNG, JPEG, WebP, BMP or TIFF), up to the batch limit.
+            images: the image files (PNG, JPEG, HEIC, AVIF, WebP, GIF, BMP or TIFF), up to the batch limit.
             scale: ``x1`` (the same size, cleaned up), ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
             factor: the free scale factor, 1 to 4.
             model: ``auto`` (picked per image, as for one image) or a model name.
@@ -200,7 +207,7 @@ class ImageHandlers:
         and score both.
 
         Args:
-            image: path of the ground-truth image (PNG, JPEG, WebP, BMP or TIFF).
+            image: path of the ground-truth image (PNG, JPEG, HEIC, AVIF, WebP, GIF, BMP or TIFF).
             scale: ``x1`` (the same size, cleaned up), ``x2``, ``x3``, ``x4`` or ``free`` (then ``factor`` is used).
             factor: the free scale factor, 1 to 4.
             model: ``auto`` (picked for the damaged input) or a model name.

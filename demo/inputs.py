@@ -51,7 +51,7 @@ def parse_scale(scale: str | float | None, factor: float | None, limits: AppLimi
     return value
 
 
-IMAGE_FORMATS = "PNG, JPEG, HEIC, AVIF, WebP, BMP and TIFF work"
+IMAGE_FORMATS = "PNG, JPEG, HEIC, AVIF, WebP, GIF, BMP and TIFF work"
 
 
 def image_size(path: str) -> tuple[int, int] | None:

@@ -22,6 +22,8 @@ def images(tmp_path: Path, data_root: Path) -> Path:
     write_image(folder / "gray.png", rgb[..., 1])
     write_image(folder / "deep.png", rgb.astype(np.uint16) * 257)
     write_image(folder / "photo.jpg", rgb)
+    frames = [Image.fromarray(np.roll(rgb, 4 * i, axis=1)) for i in range(3)]
+    frames[0].save(folder / "moving.gif", save_all=True, append_images=frames[1:], duration=70, loop=0)
     return folder
 
 
@@ -34,10 +36,13 @@ def test_every_kind_of_image_in_a_folder(images: Path, tmp_path: Path, tiny_chec
         "gray.png": ((120, 160), np.uint8),
         "deep.png": ((120, 160, 3), np.uint16),
         "photo.jpg": ((120, 160, 3), np.uint8),
+        "moving.gif": ((120, 160, 3), np.uint8),  # the first of its frames
     }
     for name, (shape, dtype) in expected.items():
         img = read_image(out / name)
         assert (img.shape, img.dtype) == (shape, dtype), name
+    with Image.open(out / "moving.gif") as im:
+        assert (im.n_frames, im.info["duration"], im.info["loop"]) == (3, 70, 0)
 
 
 def test_single_file_with_a_free_factor(images: Path, tmp_path: Path, tiny_checkpoint: Path) -> None:
@@ -55,6 +60,14 @@ def test_single_file_with_a_free_factor(images: Path, tmp_path: Path, tiny_check
     ]
     assert main(argv) == 0
     assert read_image(out).shape == (150, 200, 3)
+
+
+def test_an_animated_gif_becomes_an_animated_webp(images: Path, tmp_path: Path, tiny_checkpoint: Path) -> None:
+    out = tmp_path / "moving.webp"
+    model = ["--model", str(tiny_checkpoint), "--engine", "torch"]
+    assert main(["-q", "upscale", str(images / "moving.gif"), str(out), "--scale", "2", *model]) == 0
+    with Image.open(out) as im:
+        assert (im.format, im.n_frames, im.size, im.info["loop"]) == ("WEBP", 3, (160, 120), 0)
 
 
 def test_folder_carries_on_past_a_bad_file(
@@ -269,8 +282,9 @@ def test_nothing_overwrites_the_input_and_bad_requests_fail_before_any_model_loa
         ([str(clip), str(clip)], "would overwrite the input"),
         ([str(src), str(tmp_path / "o.png"), "--scale", "0"], "scale must be a number >= 1"),
         ([str(images), str(tmp_path / "out"), "--scale", "20"], "above the limit"),
-        ([str(src), str(tmp_path / "o.gif")], "unsupported output format .gif"),
+        ([str(src), str(tmp_path / "o.tga")], "unsupported output format .tga"),
         ([str(images / "rgba.png"), str(tmp_path / "o.jpg")], "JPEG cannot store alpha"),
+        ([str(images / "moving.gif"), str(tmp_path / "o.jpg")], "cannot hold 3 frames; write .gif, .webp or .png"),
         ([str(clip), str(tmp_path / "o.avi")], "unsupported output container .avi"),
         ([str(clip), str(tmp_path / "o.mp4"), "--crf", "60"], "crf must be 0-51"),
         ([str(clip), str(tmp_path / "look"), "--frames", "a,b"], "--frames takes frame numbers"),

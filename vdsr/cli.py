@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from vdsr.animation import check_animation_output, frame_count, upscale_animation
 from vdsr.checkpoint import CheckpointError
 from vdsr.data import IMAGE_SUFFIXES, data_dir, load_set
 from vdsr.degrade import parse_spec
@@ -215,10 +216,18 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         raise ValueError(f"{dst}: the output would overwrite the input; choose another name")
     if src.is_file():
         img = read_image(src)  # fail on a bad file or request before loading any model
-        Upscaler(None).check(img.shape[0], img.shape[1], args.scale)
-        check_output(dst, img)
-        write_image(dst, _upscaler(args, input_kind(src)).upscale(img, args.scale), meta=read_meta(src))
-        log.info("wrote %s", dst)
+        out_h, out_w = Upscaler(None).check(img.shape[0], img.shape[1], args.scale)
+        frames = frame_count(src)
+        if frames == 1:
+            check_output(dst, img)
+            write_image(dst, _upscaler(args, input_kind(src)).upscale(img, args.scale), meta=read_meta(src))
+            log.info("wrote %s", dst)
+            return 0
+        check_animation_output(dst, frames, out_h, out_w)
+        upscaler = _upscaler(args, input_kind(src))
+        with tqdm(desc=src.name, unit="frame", disable=args.quiet, dynamic_ncols=True) as bar:
+            upscale_animation(src, dst, partial(upscaler.upscale, scale=args.scale), progress=_tqdm_progress(bar))
+        log.info("wrote %s: %d frames", dst, frames)
         return 0
     Upscaler(None).check(1, 1, args.scale)
     upscaler = _upscaler(args, _folder_kind(src))

@@ -10,7 +10,7 @@ from PIL import Image
 
 __all__ = ["HOLDOUT_FRAMES", "IMAGE_SUFFIXES", "data_dir", "holdout_frames", "load_rgb_folder", "load_set"]
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".heic", ".heif", ".avif", ".bmp", ".webp", ".tif", ".tiff")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".heic", ".heif", ".avif", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Held-out video frames: video file under <data>/video -> frame indices. No training run and no choice

@@ -1,4 +1,5 @@
-"""Upscale every image in a folder (photos, or a video's extracted frames) under the same names.
+"""Upscale every image in a folder (photos, or a video's extracted frames) under the same names;
+an animated image has every frame upscaled.
 
 A format this cannot write (HEIC, AVIF) gives a PNG of the same stem: lossless, so nothing is lost twice.
 """
@@ -7,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+from vdsr.animation import frame_count, upscale_animation
 from vdsr.data import IMAGE_SUFFIXES
 from vdsr.files import same_file
 from vdsr.imageio import WRITE_SUFFIXES, read_image, read_meta, write_image
@@ -56,9 +59,12 @@ def upscale_folder(
     result = FolderResult()
     names = {p.name for p in paths}
     for done, path in enumerate(paths, 1):
+        dst = dst_dir / _output_name(path, names)
         try:
-            upscaled = upscaler.upscale(read_image(path), scale)
-            result.written.append(write_image(dst_dir / _output_name(path, names), upscaled, meta=read_meta(path)))
+            if frame_count(path) > 1:
+                result.written.append(upscale_animation(path, dst, partial(upscaler.upscale, scale=scale)))
+            else:
+                result.written.append(write_image(dst, upscaler.upscale(read_image(path), scale), meta=read_meta(path)))
         except ValueError as exc:  # ImageReadError, ImageWriteError, InputError: one line each
             result.failed[path.name] = str(exc)
         if progress is not None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from vdsr.files import written_whole
 
@@ -35,15 +35,16 @@ __all__ = [
     "ImageReadError",
     "ImageWriteError",
     "check_output",
+    "pixels_of",
     "read_image",
     "read_meta",
     "write_image",
 ]
 
 MAX_INPUT_PIXELS = 50_000_000
-_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "WEBP", "TIFF", "HEIF", "AVIF"}
-READ_FORMATS = "PNG, JPEG, HEIC, AVIF, WebP, BMP or TIFF"
-WRITE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "WEBP", "TIFF", "HEIF", "AVIF", "GIF"}
+READ_FORMATS = "PNG, JPEG, HEIC, AVIF, WebP, GIF, BMP or TIFF"
+WRITE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 _TO_MODE = {
     "1": "L",
     "P": "RGB",
@@ -139,21 +140,26 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_INPUT_PIXELS) -> np.nd
                 if deep is not None:
                     return _orient(deep, orientation)
             im.load()
-            if im.mode.startswith("I;16") or im.mode == "I":
-                arr = np.clip(np.asarray(im, dtype=np.int64), 0, 65535).astype(np.uint16)
-                return _orient(arr, orientation)
             if im.mode == "F":
                 raise ImageReadError(f"{path}: floating-point images are not supported")
-            converted: Image.Image = im
-            if im.mode == "P" and "transparency" in im.info:
-                converted = im.convert("RGBA")
-            elif im.mode not in _KEEP_MODES:
-                converted = im.convert(_TO_MODE.get(im.mode, "RGB"))
-            return np.array(ImageOps.exif_transpose(converted))
+            return _orient(pixels_of(im), orientation)
         except (OSError, SyntaxError, ValueError) as exc:
             if isinstance(exc, ImageReadError):
                 raise
             raise ImageReadError(f"{path}: damaged or truncated image ({exc})") from None
+
+
+def pixels_of(im: Image.Image) -> np.ndarray:
+    """A loaded PIL image or frame as an array of the module's kinds: 16-bit gray kept, palettes
+    expanded (to RGBA where one colour is transparent), CMYK and the rest made RGB."""
+    if im.mode.startswith("I;16") or im.mode == "I":
+        return np.clip(np.asarray(im, dtype=np.int64), 0, 65535).astype(np.uint16)
+    converted: Image.Image = im
+    if im.mode == "P" and "transparency" in im.info:
+        converted = im.convert("RGBA")
+    elif im.mode not in _KEEP_MODES:
+        converted = im.convert(_TO_MODE.get(im.mode, "RGB"))
+    return np.array(converted)
 
 
 _STORAGE_TAGS = frozenset(

@@ -212,7 +212,7 @@ def test_bad_uploads_get_messages(client, server, tmp_path: Path, audio_only: Pa
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
     cases = [
-        (text, "/upscale_image", "This file is not an image; PNG, JPEG, HEIC, AVIF, WebP, BMP and TIFF work"),
+        (text, "/upscale_image", "This file is not an image; PNG, JPEG, HEIC, AVIF, WebP, GIF, BMP and TIFF work"),
         (empty, "/compare_image", "The file is empty"),
         (truncated, "/compare_image", "truncated"),
         (big, "/upscale_image", "1100x1000 \\(1.1 MP\\) is over the 1 MP limit for images. Tick 'Shrink to fit first'"),

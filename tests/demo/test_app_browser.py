@@ -138,7 +138,7 @@ def test_bad_uploads_are_named_at_upload_and_the_result_survives(page, tmp_path:
     empty.write_bytes(b"")
     status = page.locator("#image-status")
     for path, message in (
-        (text, "This file is not an image; PNG, JPEG, HEIC, AVIF, WebP, BMP and TIFF work."),
+        (text, "This file is not an image; PNG, JPEG, HEIC, AVIF, WebP, GIF, BMP and TIFF work."),
         (empty, "The file is empty."),
     ):
         page.locator("#image-input input[type=file]").set_input_files(str(path), timeout=30_000)

@@ -141,7 +141,7 @@ def test_handlers_upscale_image_in_process(tiny_checkpoint: Path, tmp_path: Path
     (tmp_path / "notes.png").write_text("not an image")
     with pytest.raises(gr.Error) as caught:
         ImageHandlers(state).upscale_image(str(tmp_path / "notes.png"))
-    assert caught.value.message == "This file is not an image; PNG, JPEG, HEIC, AVIF, WebP, BMP and TIFF work."
+    assert caught.value.message == "This file is not an image; PNG, JPEG, HEIC, AVIF, WebP, GIF, BMP and TIFF work."
 
 
 def _run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -209,10 +209,18 @@ def test_uploads_are_checked_in_plain_words(tiny_checkpoint: Path, tmp_path: Pat
     assert handlers.check_image(str(tmp_path / "empty.png")) == (None, "**The file is empty.**")
     assert handlers.check_image(str(tmp_path / "notes.png")) == (
         None,
-        "**This file is not an image; PNG, JPEG, HEIC, AVIF, WebP, BMP and TIFF work.**",
+        "**This file is not an image; PNG, JPEG, HEIC, AVIF, WebP, GIF, BMP and TIFF work.**",
     )
     path, text = handlers.check_image(str(tmp_path / "ok.png"))
     assert path == str(tmp_path / "ok.png") and text.startswith("30x20 image. The automatic model choice is tiny")
+    Image.new("RGB", (30, 20)).save(
+        tmp_path / "moving.gif", save_all=True, append_images=[Image.new("RGB", (30, 20), "red")]
+    )
+    path, text = handlers.check_image(str(tmp_path / "moving.gif"))
+    assert path == str(tmp_path / "moving.gif")
+    assert text.startswith(
+        "30x20 image, animated (2 frames): the first is upscaled here; the command line upscales every"
+    )
     assert handlers.check_image(None) == (None, "")
 
 
