@@ -7,6 +7,7 @@ the shared test videos (carphone, bigbuckbunny) are used for a few frames only.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import stat
 from fractions import Fraction
@@ -366,6 +367,67 @@ def test_audio_is_copied_or_reencoded_by_what_the_container_holds(
         assert container.streams.audio[0].codec_context.name == stored
         assert sum(frame.samples for frame in container.decode(audio=0)) > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mkv", f"out{suffix}"]
+
+
+def _dvd_rip(tmp_path: Path) -> Path:
+    """An MKV as a DVD rip is: a 2 s clip, French AC3 with a title, English subtitles at 0.2 and 1.2 s,
+    a title and two chapters."""
+    clip = make_clip(tmp_path / "clip.mkv", frames=50, audio="ac3", audio_rate=48000, audio_layout="stereo")
+    srt = tmp_path / "subs.srt"
+    srt.write_text("1\n00:00:00,200 --> 00:00:00,800\nHello.\n\n2\n00:00:01,200 --> 00:00:01,800\nAgain.\n")
+    rip = tmp_path / "rip.mkv"
+    with av.open(str(clip)) as video, av.open(str(srt)) as subs, av.open(str(rip), "w") as out:
+        streams = {s: out.add_stream_from_template(s) for s in (*video.streams, *subs.streams)}
+        streams[video.streams.audio[0]].metadata.update({"language": "fra", "title": "Français"})
+        streams[subs.streams[0]].metadata["language"] = "eng"
+        out.metadata["title"] = "A DVD"
+        ms = Fraction(1, 1000)
+        chapters = [(1, 0, 1000, "Opening"), (2, 1000, 2000, "Ending")]
+        out.set_chapters(
+            [{"id": i, "start": a, "end": b, "time_base": ms, "metadata": {"title": t}} for i, a, b, t in chapters]
+        )
+        packets = [p for p in (*video.demux(), *subs.demux()) if p.dts is not None]
+        for packet in sorted(packets, key=lambda p: float(p.dts * p.time_base)):
+            packet.stream = streams[packet.stream]
+            out.mux(packet)
+    return rip
+
+
+@pytest.mark.parametrize("segment", [0, 0.4])
+@pytest.mark.parametrize("start", [None, 0.5])
+def test_subtitles_languages_titles_and_chapters_ride_along(
+    tmp_path: Path, segment: float, start: float | None
+) -> None:
+    rip = _dvd_rip(tmp_path)
+    out = upscale_video(rip, tmp_path / "out.mkv", BICUBIC, 2, start=start, segment_seconds=segment, **FAST).path
+    shift = 12 / 25 if start else 0.0  # the output starts with the frame nearest 0.5 s: 0.48 s at 25 fps
+    with av.open(str(out)) as container:
+        audio, subs = container.streams.audio[0], container.streams.subtitles[0]
+        assert (audio.metadata["language"], audio.metadata["title"], subs.metadata["language"]) == (
+            "fra",
+            "Français",
+            "eng",
+        )
+        assert container.metadata["title"] == "A DVD"
+        chapters = [
+            (round(float(c["start"] * c["time_base"]), 2), c["metadata"]["title"]) for c in container.chapters()
+        ]
+        assert chapters == [(0.0, "Opening"), (round(1.0 - shift, 2), "Ending")]
+        lines = [(round(float(p.pts * p.time_base), 2), bytes(p)) for p in container.demux(subs) if p.size]
+    expected = [(0.2, b"Hello."), (1.2, b"Again.")]
+    assert lines == [(round(t - shift, 2), text) for t, text in expected if t >= shift]
+
+
+def test_an_mp4_keeps_the_chapters_and_says_which_subtitles_stay_behind(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rip = _dvd_rip(tmp_path)
+    with caplog.at_level(logging.INFO, logger="vdsr.video"):
+        out = upscale_video(rip, tmp_path / "out.mp4", BICUBIC, 2, segment_seconds=0, **FAST).path
+    assert "not copied: subtitle #2 (srt) (write .mkv to keep subtitles)" in caplog.text
+    with av.open(str(out)) as container:
+        assert container.metadata["title"] == "A DVD" and container.streams.audio[0].metadata["language"] == "fra"
+        assert [c["metadata"]["title"] for c in container.chapters()] == ["Opening", "Ending"]
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])

@@ -7,12 +7,13 @@ Modules, one job each:
 - :mod:`~vdsr.video.colour`: colour tags and YUV <-> RGB with the source's own matrix and range.
 - :mod:`~vdsr.video.probe`: open a file, find the picture stream, describe it (:func:`probe_video`).
 - :mod:`~vdsr.video.deinterlace`: interlaced frames woven back whole (bwdif) before the upscaler.
-- :mod:`~vdsr.video.audio`: audio copied packet for packet, or re-encoded to AAC when it must be.
+- :mod:`~vdsr.video.tracks`: audio and subtitles copied packet for packet (audio re-encoded to AAC where
+  it must be); the file's tags and chapters.
 - :mod:`~vdsr.video.request`: checks on an upscale request before anything is opened.
 - :mod:`~vdsr.video.encoder`: the H.264 stream, and a track end that players read as the source's duration.
 - :mod:`~vdsr.video.files`: outputs written whole (hidden temporary, renamed) with the normal file mode.
 - :mod:`~vdsr.video.overlap`: each frame upscaled on a worker thread while the next decodes and the last encodes.
-- :mod:`~vdsr.video.transcode`: the decode -> upscale -> encode loop, audio interleaved.
+- :mod:`~vdsr.video.transcode`: the decode -> upscale -> encode loop, audio and subtitles interleaved.
 - :mod:`~vdsr.video.upscale`: :func:`upscale_video`, the whole run: checks, output size, one pass or a job.
 - :mod:`~vdsr.video.index`: every frame's exact timestamp, from the packets; a trim as a frame range.
 - :mod:`~vdsr.video.segments`: a frame range cut into segments of a few seconds.

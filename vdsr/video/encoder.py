@@ -16,6 +16,7 @@ import numpy as np
 from vdsr.pipeline import Upscaler
 from vdsr.video.colour import AVCOL_SPC_BY_NAME, AVCOL_UNSPECIFIED, to_rgb, to_yuv
 from vdsr.video.probe import VideoInfo, time_base
+from vdsr.video.tracks import copy_stream_tags
 
 __all__ = ["OutputFile", "TrackEnd", "VideoEncoder", "step_ticks", "upscale_frame"]
 
@@ -139,4 +140,5 @@ def _open_stream(
         cc.sample_aspect_ratio = sar
     if info.rotation:
         vout.set_display_rotation(info.rotation)
+    copy_stream_tags(vin, vout)
     return vout

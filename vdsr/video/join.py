@@ -1,10 +1,11 @@
-"""Join the parts into the final container without re-encoding, with the source's audio copied once.
+"""Join the parts into the final container without re-encoding, with the source's audio, subtitles,
+tags and chapters copied once.
 
 Video packets get back the source's presentation times (each part counts from its own first frame;
 the join adds the part's start, shifted as the one-pass loop shifts it); only a decode time that
-would not increase across a part boundary is moved up by a tick. Audio is chosen, shifted and copied
-(or re-encoded where the container needs it) by the one-pass loop's rules, and both are fed to the
-muxer in time order.
+would not increase across a part boundary is moved up by a tick. Audio and subtitles are chosen,
+shifted and copied (audio re-encoded where the container needs it) by the one-pass loop's rules, and
+all are fed to the muxer in time order.
 """
 
 from __future__ import annotations
@@ -18,18 +19,19 @@ from pathlib import Path
 
 import av
 
-from vdsr.video.audio import AudioTrack
 from vdsr.video.encoder import TrackEnd
 from vdsr.video.errors import VideoError
 from vdsr.video.probe import open_video, time_base, video_stream
+from vdsr.video.tracks import CarriedStream, CarriedTrack, carried_streams, copy_file_info
 
 __all__ = ["AudioWindow", "join_parts"]
 
 
 @dataclass(frozen=True)
 class AudioWindow:
-    """Which source audio goes with the video: packets from ``keep_from`` to ``until`` (source seconds),
-    moved ``shift`` seconds earlier; ``seek_pts`` positions the source as the one-pass loop does."""
+    """Which source audio and subtitles go with the video: packets from ``keep_from`` to ``until``
+    (source seconds), moved ``shift`` seconds earlier; ``seek_pts`` positions the source as the one-pass
+    loop does. Chapters are cut to the same window."""
 
     seek_pts: int | None = None
     keep_from: float = -math.inf
@@ -45,7 +47,8 @@ def join_parts(
     audio: AudioWindow,
     last_frame_lasts: Fraction,
 ) -> tuple[str, ...]:
-    """Write the parts' video and ``src``'s audio into ``out_path`` (an ``fmt`` container).
+    """Write the parts' video and ``src``'s audio, subtitles, tags and chapters into ``out_path`` (an
+    ``fmt`` container).
 
     Args:
         parts: each part file with the output time (seconds) of its first frame, in order.
@@ -58,14 +61,15 @@ def join_parts(
     with av.open(str(parts[0][0])) as first, open_video(src) as source:
         template = first.streams.video[0]
         with av.open(str(out_path), mode="w", format=fmt, options=options) as out:
+            copy_file_info(source, out, audio.keep_from, audio.until, audio.shift)
             vout = out.add_stream_from_template(template)
             vout.time_base = template.time_base
-            tracks = {s.index: AudioTrack(s, out) for s in source.streams.audio}
+            carried = carried_streams(source, fmt)
+            tracks = {s.index: CarriedTrack(s, out) for s in carried}
             video_end = TrackEnd(out, vout)
             last_pts: int | None = None
-            for _, packet in heapq.merge(
-                _video_packets(parts, template, vout), _audio_packets(source, audio), key=lambda item: item[0]
-            ):
+            video, others = _video_packets(parts, template, vout), _carried_packets(source, carried, audio)
+            for _, packet in heapq.merge(video, others, key=lambda item: item[0]):
                 if packet.stream is vout:
                     video_end.mux(packet)
                     if packet.pts is not None:
@@ -80,7 +84,7 @@ def join_parts(
             if last_pts is None:
                 raise VideoError(f"{parts[0][0]}: the parts hold no video")
             video_end.close(last_pts + round(last_frame_lasts / time_base(template)))
-    return tuple(track.label for track in tracks.values())
+    return tuple(track.label for track in tracks.values() if track.paces)
 
 
 def _video_packets(
@@ -112,11 +116,14 @@ def _video_packets(
                 yield float((packet.dts if packet.dts is not None else packet.pts or 0) * tb), packet
 
 
-def _audio_packets(source: av.container.InputContainer, window: AudioWindow) -> Iterator[tuple[float, av.Packet]]:
-    """The source's audio packets from the window's start until every stream has passed its end."""
-    streams = list(source.streams.audio)
+def _carried_packets(
+    source: av.container.InputContainer, streams: list[CarriedStream], window: AudioWindow
+) -> Iterator[tuple[float, av.Packet]]:
+    """The carried streams' packets from the window's start until every audio stream has passed its
+    end (with no audio, to the end of the file: subtitles come and go)."""
     if not streams:
         return
+    pacing = sum(1 for s in streams if s.type == "audio")
     if window.seek_pts is not None:
         source.seek(window.seek_pts, stream=video_stream(Path(source.name), source), backward=True)
     passed: set[int] = set()
@@ -127,8 +134,9 @@ def _audio_packets(source: av.container.InputContainer, window: AudioWindow) -> 
         if packet.pts is not None:
             seconds = float(packet.pts * time_base(packet.stream))
             if seconds >= window.until:
-                passed.add(packet.stream.index)
-                if len(passed) == len(streams):
+                if packet.stream.type == "audio":
+                    passed.add(packet.stream.index)
+                if pacing and len(passed) == pacing:
                     return
                 continue
         yield seconds - window.shift, packet

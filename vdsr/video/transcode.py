@@ -1,11 +1,11 @@
 """The decode -> upscale -> encode loop behind :func:`~vdsr.video.upscale_video`.
 
 Timing: frame timestamps (pts and time base) are carried over unchanged, so
-variable frame rate and audio/video sync survive. Audio streams are remuxed
-packet for packet; only a codec the output container cannot hold is
-re-encoded to AAC. Display rotation is kept as metadata (pixels are not
-rotated). Interlaced frames pass through :class:`~vdsr.video.deinterlace.Deinterlacer` between the
-decoder and the upscaler.
+variable frame rate and audio/video sync survive. Audio and subtitle streams
+ride along as :mod:`~vdsr.video.tracks` says, with the file's tags and chapters.
+Display rotation is kept as metadata (pixels are not rotated). Interlaced
+frames pass through :class:`~vdsr.video.deinterlace.Deinterlacer` between
+the decoder and the upscaler.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import av
 import numpy as np
 
 from vdsr.pipeline import Upscaler
-from vdsr.video.audio import AudioTrack
 from vdsr.video.deinterlace import Deinterlacer
 from vdsr.video.encoder import OutputFile, VideoEncoder, upscale_frame
 from vdsr.video.errors import VideoError, first_line
 from vdsr.video.overlap import FramePipeline
 from vdsr.video.probe import VideoInfo, time_base
 from vdsr.video.request import Trim
+from vdsr.video.tracks import CarriedTrack, carried_streams, copy_file_info
 
 __all__ = ["Transcoder"]
 
@@ -31,10 +31,10 @@ log = logging.getLogger(__name__)
 
 
 class Transcoder:
-    """One decode -> upscale -> encode pass into ``output.path``, the audio interleaved on the way.
+    """One decode -> upscale -> encode pass into ``output.path``, audio and subtitles interleaved on the way.
 
-    Video and audio packets arrive mixed from one demuxer; this object holds what they share:
-    the trim window, the timestamp shift, where the video ended, and the audio still waiting.
+    Video, audio and subtitle packets arrive mixed from one demuxer; this object holds what they
+    share: the trim window, the timestamp shift, where the video ended, and the packets still waiting.
     Single use: build it, call :meth:`run` once.
     """
 
@@ -62,15 +62,15 @@ class Transcoder:
         self.origin = float((vin.start_time or 0) * self.tb)  # a start counts from here (a .ts often starts late)
         self.first_time = -np.inf if trim.start is None else self.origin + trim.start - self.frame_step / 2
         self.end_time = np.inf  # drop frames from here on (set at the first frame when duration is given)
-        self.audio_in = list(container.streams.audio)
-        self.held: dict[int, list[av.Packet]] = {s.index: [] for s in self.audio_in}  # audio before the first frame
-        self.tracks: dict[int, AudioTrack] = {}
+        self.carried = carried_streams(container, output.fmt)
+        self.held: dict[int, list[av.Packet]] = {s.index: [] for s in self.carried}  # before the first frame
+        self.tracks: dict[int, CarriedTrack] = {}
         self.vout: VideoEncoder | None = None
         self.pipeline: FramePipeline | None = None  # opened with the video stream, at the first frame
         self.frames = 0  # frames taken (upscaled or on their way); self.written: encoded
         self.written = 0
         self.t0 = self.t_last = 0.0
-        self.keep_from, self.shift = -np.inf, 0.0  # audio window start and timestamp shift, seconds
+        self.keep_from, self.shift = -np.inf, 0.0  # carried streams' window start and timestamp shift, seconds
         self.t_end = np.inf  # end of the written video, known once the video is done
         self.shift_pts = 0
         self.video_done = False
@@ -82,12 +82,8 @@ class Transcoder:
         options = {"movflags": "+faststart"} if self.output.fmt in {"mp4", "mov"} else {}
         self.out = av.open(str(self.output.path), mode="w", format=self.output.fmt, options=options)
         try:
-            streams = self.container.streams
-            dropped = [f"{s.type} #{s.index}" for s in streams if s is not self.vin and s not in self.audio_in]
-            if dropped:
-                log.info("not copied: %s", ", ".join(dropped))
-            for packet in self.container.demux(self.vin, *self.audio_in):
-                handle = self._audio_packet if packet.stream.type == "audio" else self._video_packet
+            for packet in self.container.demux(self.vin, *self.carried):
+                handle = self._video_packet if packet.stream is self.vin else self._carried_packet
                 if handle(packet):
                     break
             if not self.video_done:  # the end of the file: the frame the deinterlacer held back
@@ -99,10 +95,12 @@ class Transcoder:
             if self.pipeline is not None:
                 self.pipeline.close()
             self.out.close()
-        return self.frames, self.t_end - self.t0, tuple(track.label for track in self.tracks.values())
+        audio = tuple(track.label for track in self.tracks.values() if track.paces)
+        return self.frames, self.t_end - self.t0, audio
 
-    def _audio_packet(self, packet: av.Packet) -> bool:
-        """Hold or write one audio packet; True once every track has passed the end of the video."""
+    def _carried_packet(self, packet: av.Packet) -> bool:
+        """Hold or write one audio or subtitle packet; True once every audio track has passed the end
+        of the video."""
         if packet.size == 0:
             return False
         track = self.tracks.get(packet.stream.index)
@@ -115,7 +113,13 @@ class Transcoder:
         t = track.time(packet)
         track.done = t is not None and t >= self.t_end
         track.flush(self.out, self.t_end, self.keep_from, self.shift)
-        return all(tr.done for tr in self.tracks.values())
+        return self._carried_done()
+
+    def _carried_done(self) -> bool:
+        """True when no more of the source is needed: every audio track is past the end of the video
+        (subtitles come and go, so with no audio the rest of the file is read for them)."""
+        pacing = [track for track in self.tracks.values() if track.paces]
+        return all(track.done for track in pacing) if pacing else not self.tracks
 
     def _video_packet(self, packet: av.Packet) -> bool:
         """Decode one video packet and encode its frames; True once the video is done and no audio waits."""
@@ -134,7 +138,7 @@ class Transcoder:
         if not self.video_done:
             return False
         self.t_end = self.t_last + self.frame_step
-        return not self.tracks
+        return self._carried_done()
 
     def _take(self, frame: av.VideoFrame) -> bool:
         """Encode ``frame`` if it lies in the trim window; True when the window is complete."""
@@ -154,17 +158,20 @@ class Transcoder:
         return self.trim.max_frames is not None and self.frames >= self.trim.max_frames
 
     def _begin(self, first: av.VideoFrame, t: float) -> None:
-        """At the first kept frame: fix the trim window, open the video stream and the audio tracks."""
+        """At the first kept frame: fix the trim window, give the output the file's tags and chapters,
+        and open the video stream and the carried tracks."""
         self.t0 = t
         if self.trim.start is not None:
             self.shift_pts, self.keep_from, self.shift = first.pts or 0, t, t
         if self.trim.duration is not None:
             origin = t if self.trim.start is None else self.origin + self.trim.start
             self.end_time = origin + self.trim.duration - self.frame_step / 2
+        until = self.end_time + self.frame_step / 2  # where the last kept frame ends
+        copy_file_info(self.container, self.out, self.keep_from, until, self.shift)
         self.vout = VideoEncoder(self.out, self.vin, self.info, self.output, first)
         self.pipeline = FramePipeline(self._upscale, self._write)
-        for s in self.audio_in:
-            self.tracks[s.index] = AudioTrack(s, self.out)
+        for s in self.carried:
+            self.tracks[s.index] = CarriedTrack(s, self.out)
             self.tracks[s.index].pending = self.held.pop(s.index)
 
     def _encode(self, frame: av.VideoFrame, t: float) -> None:
