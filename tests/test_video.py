@@ -371,7 +371,7 @@ def test_audio_is_copied_or_reencoded_by_what_the_container_holds(
 
 def _dvd_rip(tmp_path: Path) -> Path:
     """An MKV as a DVD rip is: a 2 s clip, French AC3 with a title, English subtitles at 0.2 and 1.2 s,
-    a title and two chapters."""
+    a title, a recording date and two chapters."""
     clip = make_clip(tmp_path / "clip.mkv", frames=50, audio="ac3", audio_rate=48000, audio_layout="stereo")
     srt = tmp_path / "subs.srt"
     srt.write_text("1\n00:00:00,200 --> 00:00:00,800\nHello.\n\n2\n00:00:01,200 --> 00:00:01,800\nAgain.\n")
@@ -380,7 +380,7 @@ def _dvd_rip(tmp_path: Path) -> Path:
         streams = {s: out.add_stream_from_template(s) for s in (*video.streams, *subs.streams)}
         streams[video.streams.audio[0]].metadata.update({"language": "fra", "title": "Français"})
         streams[subs.streams[0]].metadata["language"] = "eng"
-        out.metadata["title"] = "A DVD"
+        out.metadata.update({"title": "A DVD", "creation_time": "2001-02-03T04:05:06.000000Z"})
         ms = Fraction(1, 1000)
         chapters = [(1, 0, 1000, "Opening"), (2, 1000, 2000, "Ending")]
         out.set_chapters(
@@ -427,6 +427,7 @@ def test_an_mp4_keeps_the_chapters_and_says_which_subtitles_stay_behind(
     assert "not copied: subtitle #2 (srt) (write .mkv to keep subtitles)" in caplog.text
     with av.open(str(out)) as container:
         assert container.metadata["title"] == "A DVD" and container.streams.audio[0].metadata["language"] == "fra"
+        assert container.metadata["creation_time"] == "2001-02-03T04:05:06.000000Z"  # photo libraries sort by it
         assert [c["metadata"]["title"] for c in container.chapters()] == ["Opening", "Ending"]
 
 
