@@ -1,4 +1,5 @@
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -7,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vdsr.cli import _folder_kind, main
+from vdsr.cli import main
 from vdsr.imageio import read_image, write_image
+from vdsr.pipeline import Upscaler
 
 
 @pytest.fixture()
@@ -330,14 +332,31 @@ def test_a_frame_past_the_end_writes_no_frame(
     assert not look.exists()
 
 
-def test_a_folder_takes_the_model_most_of_its_images_want(tmp_path: Path) -> None:
+def test_each_image_of_a_folder_gets_the_model_that_suits_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A phone's folder mixes JPEG photos with PNG screenshots (and clips, left for their own run)."""
+    loaded: list[str | None] = []
+
+    def record(model: str | None, engine: str, **kwargs: object) -> Upscaler:
+        loaded.append(model)
+        return Upscaler(None)
+
+    monkeypatch.setattr("vdsr.cli._load_upscaler", record)
     picture = Image.fromarray((np.random.default_rng(0).random((24, 32, 3)) * 255).astype(np.uint8))
-    for i, quality in enumerate((95, 97, 50)):
-        picture.save(tmp_path / f"{i}.jpg", quality=quality)
-    assert _folder_kind(tmp_path) == "near-lossless"
-    picture.save(tmp_path / "3.jpg", quality=30)
-    picture.save(tmp_path / "4.jpg", quality=60)
-    assert _folder_kind(tmp_path) == "lossy"
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    picture.save(folder / "a_photo.jpg", quality=70)
+    picture.save(folder / "b_screenshot.png")
+    picture.save(folder / "c_photo.jpg", quality=50)
+    (folder / "d_clip.mp4").write_bytes(b"not read")
+    with caplog.at_level(logging.INFO, logger="vdsr"):
+        assert main(["upscale", str(folder), str(tmp_path / "out"), "--scale", "2"]) == 0
+    assert loaded == ["vdsr-20-real", "vdsr-20"]  # each loaded once, when an image first needs it
+    assert "wrote 3 of 3 images" in caplog.text and "left out d_clip.mp4: give each video" in caplog.text
+    loaded.clear()
+    assert main(["upscale", str(folder), str(tmp_path / "out2"), "--scale", "2", "--model", "vdsr-20"]) == 0
+    assert loaded == ["vdsr-20"]
 
 
 def test_a_photos_profile_and_exif_survive_a_file_and_a_folder_run(tmp_path: Path, tiny_checkpoint: Path) -> None:

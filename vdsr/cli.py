@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from vdsr.animation import check_animation_output, frame_count, upscale_animation
 from vdsr.checkpoint import CheckpointError
-from vdsr.data import IMAGE_SUFFIXES, data_dir, load_set
+from vdsr.data import data_dir, load_set
 from vdsr.degrade import parse_spec
 from vdsr.engine import Engine, EngineUnavailableError, describe_engine
 from vdsr.ensemble import SelfEnsemble
@@ -71,12 +71,19 @@ def _upscaler(args: argparse.Namespace, kind: InputKind) -> Upscaler:
     return _load_upscaler(_model_for(args, kind), args.engine, tile=args.tile, ensemble=args.ensemble)
 
 
-def _folder_kind(folder: Path) -> InputKind:
-    """The kind that serves most of a folder's images: one model serves a whole folder."""
-    kinds = [input_kind(p) for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
-    if 2 * kinds.count("lossy") > len(kinds):
-        return "lossy"
-    return "near-lossless" if kinds.count("near-lossless") > kinds.count("lossless") else "lossless"
+def _upscaler_per_image(args: argparse.Namespace) -> Callable[[Path], Upscaler]:
+    """For a folder: ``--model``, or for each image the model that suits it (a phone's folder mixes
+    JPEG photos with PNG screenshots). Each model is loaded once, when an image first needs it."""
+    loaded: dict[str, Upscaler] = {}
+
+    def upscaler_for(path: Path) -> Upscaler:
+        kind = input_kind(path)
+        name = args.model or pick_model(kind)[0]
+        if name not in loaded:
+            loaded[name] = _upscaler(args, kind)
+        return loaded[name]
+
+    return upscaler_for
 
 
 def _tqdm_progress(bar: tqdm) -> Callable[[int, int], None]:
@@ -230,11 +237,12 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         log.info("wrote %s: %d frames", dst, frames)
         return 0
     Upscaler(None).check(1, 1, args.scale)
-    upscaler = _upscaler(args, _folder_kind(src))
     with tqdm(desc=src.name, unit="img", disable=args.quiet, dynamic_ncols=True) as bar:
-        result = upscale_folder(src, dst, upscaler, args.scale, progress=_tqdm_progress(bar))
+        result = upscale_folder(src, dst, _upscaler_per_image(args), args.scale, progress=_tqdm_progress(bar))
     for reason in result.failed.values():
         log.error("skipped %s", reason)
+    if result.videos:
+        log.info("left out %s: give each video to upscale on its own", ", ".join(result.videos))
     log.info("wrote %d of %d images to %s", len(result.written), len(result.written) + len(result.failed), dst)
     return 1 if result.failed else 0
 

@@ -16,27 +16,32 @@ from vdsr.data import IMAGE_SUFFIXES
 from vdsr.files import same_file
 from vdsr.imageio import WRITE_SUFFIXES, read_image, read_meta, write_image
 from vdsr.pipeline import Upscaler
+from vdsr.video.formats import VIDEO_SUFFIXES
 
 __all__ = ["FolderResult", "upscale_folder"]
 
 
 @dataclass(frozen=True)
 class FolderResult:
-    """``written`` paths in name order; ``failed`` maps a file name to the one-line reason."""
+    """``written`` paths in name order; ``failed`` maps a file name to the one-line reason; ``videos``
+    names the video files left out."""
 
     written: list[Path] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    videos: list[str] = field(default_factory=list)  # video files in the folder, not upscaled here
 
 
 def upscale_folder(
     src_dir: str | Path,
     dst_dir: str | Path,
-    upscaler: Upscaler,
+    upscaler: Upscaler | Callable[[Path], Upscaler],
     scale: float,
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> FolderResult:
     """Upscale each image file in ``src_dir`` (not subfolders) into ``dst_dir``, same file names.
+
+    ``upscaler`` serves every image, or (a function) is chosen per image.
 
     A bad file is recorded in ``failed`` and the run carries on. Each output is
     written whole or not at all, so an interrupted run leaves only whole images.
@@ -56,15 +61,16 @@ def upscale_folder(
     if dst_dir.exists() and not dst_dir.is_dir():
         raise ValueError(f"{dst_dir}: is a file; the output of a folder is a folder")
     dst_dir.mkdir(parents=True, exist_ok=True)
-    result = FolderResult()
+    result = FolderResult(videos=sorted(p.name for p in src_dir.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES))
     names = {p.name for p in paths}
     for done, path in enumerate(paths, 1):
         dst = dst_dir / _output_name(path, names)
+        chosen = upscaler if isinstance(upscaler, Upscaler) else upscaler(path)
         try:
             if frame_count(path) > 1:
-                result.written.append(upscale_animation(path, dst, partial(upscaler.upscale, scale=scale)))
+                result.written.append(upscale_animation(path, dst, partial(chosen.upscale, scale=scale)))
             else:
-                result.written.append(write_image(dst, upscaler.upscale(read_image(path), scale), meta=read_meta(path)))
+                result.written.append(write_image(dst, chosen.upscale(read_image(path), scale), meta=read_meta(path)))
         except ValueError as exc:  # ImageReadError, ImageWriteError, InputError: one line each
             result.failed[path.name] = str(exc)
         if progress is not None:
