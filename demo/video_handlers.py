@@ -29,6 +29,7 @@ from vdsr.video import upscale_video as video_upscale
 __all__ = ["VideoHandlers"]
 
 _FRAME_EVERY_S = 2.0  # how often a running job shows its latest frame
+_FIRST_FRAME_POLL_S = 0.2  # until the first frame is shown: it tells at once what the result will look like
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ class VideoHandlers:
         job = VideoJob.start(work, run.upscaler)
         shown = 0
         try:
-            while job.running(timeout=_FRAME_EVERY_S):
+            while job.running(timeout=_FRAME_EVERY_S if shown else _FIRST_FRAME_POLL_S):
                 if job.total:
                     progress((job.done, job.total), desc="Upscaling frames", unit="frames")
                 latest, frame = job.tap.latest, gr.skip()

@@ -181,8 +181,9 @@ def long_clip(media: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def slow_clip(media: Path) -> Path:
-    """160x120, 48 frames at 12 fps, no audio: at x4, a job long enough to show a frame and be stopped."""
-    return write_clip(media / "slow.mp4", width=160, height=120, frames=48, fps=12, audio=False)
+    """160x120, 96 frames at 12 fps, no audio: at x4, a job long enough to show a frame and be stopped (the
+    first frame shows at once; the whole job takes seconds), within the app's 30 MP of output."""
+    return write_clip(media / "slow.mp4", width=160, height=120, frames=96, fps=12, audio=False)
 
 
 @pytest.fixture(scope="session")
