@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from demo.errors import request_error, user_error
-from demo.limits import AppLimits
+from demo.limits import AppLimits, video_frame_hint
 from vdsr.imageio import ImageReadError, read_image
 from vdsr.pipeline import from_float, to_float
 from vdsr.resize import imresize, scaled_size
@@ -153,7 +153,7 @@ def probe_upload(video: str, limits: AppLimits) -> VideoInfo:
     if info.width * info.height > limits.max_video_frame_pixels:
         raise user_error(
             f"Frames of {info.width}x{info.height} are over the limit of "
-            f"{limits.max_video_frame_pixels / 1e6:.2g} MP (640x360); downscale the video first."
+            f"{limits.max_video_frame_pixels / 1e6:.2g} MP{video_frame_hint(limits)}; downscale the video first."
         )
     return info
 

@@ -32,7 +32,7 @@ class AppLimits:
     min_free_scale: float = 1.0  # x1: the same size, compression damage removed
     max_free_scale: float = 4.0
     max_video_seconds: float = 10.0
-    max_video_frame_pixels: int = 640 * 360
+    max_video_frame_pixels: int = 720 * 576  # a DVD frame (PAL; NTSC's 720x480 and 480p's 854x480 fit too)
     max_video_output_pixels: int = 30_000_000
     queue_size: int = 16
     concurrency: int = 1
@@ -63,17 +63,23 @@ class AppLimits:
         return UpscaleLimits(max_output_pixels=output, max_scale=self.max_free_scale)
 
 
+def video_frame_hint(limits: AppLimits) -> str:
+    """The frame-size limit in words a user knows, where it takes a DVD's frames."""
+    return " (a DVD's 720x576 fits)" if limits.max_video_frame_pixels >= 720 * 576 else ""
+
+
 def limits_markdown(limits: AppLimits) -> str:
     """The limits as one line of UI text, the video limit in seconds a user can act on."""
-    frame = 640 * 360
-    example_seconds = limits.max_video_output_pixels // (4 * frame) / 25  # a 640x360, 25 fps clip at x2
+    frame = 720 * 576
+    example_seconds = limits.max_video_output_pixels // (4 * frame) / 25  # a PAL DVD clip (25 fps) at x2
     example = min(example_seconds, limits.max_video_seconds)
     return (
         f"Limits: images up to {limits.max_input_pixels / 1e6:g} MP in and {limits.max_output_pixels / 1e6:g} MP "
         f"out ({limits.max_ensemble_output_pixels / 1e6:g} MP with the x8 self-ensemble); free scale "
         f"{limits.min_free_scale:g} to {limits.max_free_scale:g}. Videos of any length with frames up to "
-        f"{limits.max_video_frame_pixels / 1e6:.2g} MP (640x360): up to {limits.max_video_seconds:g} s and "
+        f"{limits.max_video_frame_pixels / 1e6:.2g} MP{video_frame_hint(limits)}: "
+        f"up to {limits.max_video_seconds:g} s and "
         f"{limits.max_video_output_pixels / 1e6:g} MP of output are upscaled at a time, so choose a start and a "
-        f"duration (a 640x360, 25 fps clip at x2: {example:.1f} s). Requests run {limits.concurrency} at a time; "
+        f"duration (a 720x576, 25 fps DVD clip at x2: {example:.1f} s). Requests run {limits.concurrency} at a time; "
         f"at most {limits.queue_size} wait."
     )

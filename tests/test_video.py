@@ -189,6 +189,7 @@ def _audio_only(path: Path) -> Path:
         ("notes.txt", lambda p: p.write_text("not a video\n" * 20), "not a readable video"),
         ("voice.m4a", _audio_only, "audio-only"),
         ("folder.mp4", lambda p: p.mkdir(), "not a file"),
+        ("empty.mp4", lambda p: p.write_bytes(b""), "empty.mp4: the file is empty"),
     ],
 )
 def test_bad_inputs(tmp_path: Path, name: str, make, message: str) -> None:
@@ -198,6 +199,7 @@ def test_bad_inputs(tmp_path: Path, name: str, make, message: str) -> None:
     with pytest.raises(VideoError) as exc:
         probe_video(path)
     assert message in _one_line(exc)
+    assert "Errno" not in _one_line(exc) and _one_line(exc).count(name) == 1  # plain words, the name once
     with pytest.raises(VideoError):
         upscale_video(path, tmp_path / "out.mp4", BICUBIC, 2)
     assert not (tmp_path / "out.mp4").exists()

@@ -103,6 +103,8 @@ def open_video(path: Path) -> av.container.InputContainer:
         raise VideoError(f"{path}: no such file")
     if not path.is_file():
         raise VideoError(f"{path}: not a file")
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: the file is empty")
     try:
         return av.open(str(path), mode="r")
     except av.FFmpegError as exc:
