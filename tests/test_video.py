@@ -431,6 +431,10 @@ def test_an_mp4_keeps_the_chapters_and_says_which_subtitles_stay_behind(
         assert container.metadata["title"] == "A DVD" and container.streams.audio[0].metadata["language"] == "fra"
         assert container.metadata["creation_time"] == "2001-02-03T04:05:06.000000Z"  # photo libraries sort by it
         assert [c["metadata"]["title"] for c in container.chapters()] == ["Opening", "Ending"]
+    # MP4 keeps chapters in a text track that has no decoder: a second run reads them back
+    again = upscale_video(out, tmp_path / "again.mp4", BICUBIC, 1, segment_seconds=0, **FAST).path
+    with av.open(str(again)) as container:
+        assert [c["metadata"]["title"] for c in container.chapters()] == ["Opening", "Ending"]
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])

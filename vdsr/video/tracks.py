@@ -47,6 +47,15 @@ ALAC (DVD, broadcast and camera sound), but Chrome and Firefox play such a file 
 
 _LAYOUT_BY_CHANNELS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 
+CarriedStream = av.AudioStream | SubtitleStream
+"""A stream that rides along with the video."""
+
+_STREAM_TAGS = ("language", "title")
+"""A stream's tags that stay true of it in the output: which language, and its name in a player's menu."""
+
+_FILE_TAG_SKIP = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration"}
+"""File tags that describe the file written rather than the recording; FFmpeg writes its own."""
+
 
 def can_copy(src: av.stream.Stream, fmt: str) -> bool:
     """True when an ``fmt`` container (FFmpeg muxer name) takes ``src``'s packets as they are."""
@@ -60,16 +69,6 @@ def can_copy(src: av.stream.Stream, fmt: str) -> bool:
     finally:
         with contextlib.suppress(ValueError, av.FFmpegError):
             trial.close()
-
-
-CarriedStream = av.AudioStream | SubtitleStream
-"""A stream that rides along with the video."""
-
-_STREAM_TAGS = ("language", "title")
-"""A stream's tags that stay true of it in the output: which language, and its name in a player's menu."""
-
-_FILE_TAG_SKIP = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration"}
-"""File tags that describe the file written rather than the recording; FFmpeg writes its own."""
 
 
 def keeps(src: CarriedStream, fmt: str) -> bool:
@@ -88,17 +87,26 @@ def carried_streams(container: av.container.InputContainer, fmt: str) -> list[Ca
         if isinstance(stream, SubtitleStream) and keeps(stream, fmt):
             carried.append(stream)
         elif stream.type not in ("video", "audio"):
-            left.append(f"{stream.type} #{stream.index} ({stream.codec_context.name})")
+            left.append(stream)
     if left:
-        log.info("not copied: %s%s", ", ".join(left), " (write .mkv to keep subtitles)" if fmt != "matroska" else "")
+        names = ", ".join(
+            f"{s.type} #{s.index}" + (f" ({s.codec_context.name})" if s.codec_context else "") for s in left
+        )
+        subtitles = any(isinstance(s, SubtitleStream) for s in left)
+        log.info("not copied: %s%s", names, " (write .mkv to keep subtitles)" if subtitles else "")
     return carried
+
+
+def _stream_name(stream: av.stream.Stream) -> str:
+    codec = stream.codec_context  # None for a data track FFmpeg has no decoder for (MP4 chapter text)
+    return f"{stream.type} #{stream.index}" + (f" ({codec.name})" if codec is not None else "")
 
 
 def copy_file_info(
     src: av.container.InputContainer, out: av.container.OutputContainer, start: float, until: float, shift: float
 ) -> None:
-    """Give ``out`` the source file's tags (title, date recorded, place) and the chapters that begin
-    between ``start`` and ``until`` (source seconds), moved ``shift`` seconds earlier."""
+    """Give ``out`` the source file's tags (title, date recorded, place) and its chapters that overlap
+    ``start`` to ``until`` (source seconds), cut to that window and moved ``shift`` seconds earlier."""
     for key, value in src.metadata.items():
         if key.lower() not in _FILE_TAG_SKIP:
             out.metadata[key] = value
