@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,11 @@ from demo.inputs import (
     scale_tag,
 )
 from demo.models import AUTOMATIC, Run
-from demo.output_format import check_format, save_result
+from demo.output_format import check_format, save_animation, save_result
 from demo.state import AppState
 from vdsr.animation import frame_count
 from vdsr.imageio import read_meta, write_image
+from vdsr.resize import scaled_size
 from vdsr.weights import input_kind
 
 __all__ = ["ImageHandlers"]
@@ -132,7 +134,28 @@ class ImageHandlers:
         sr_path = str(write_image(out / f"{name}_vdsr.png", sr, meta=meta))
         bicubic_path = str(write_image(out / f"{name}_bicubic.png", bicubic, meta=meta))
         download = sr_path if fmt == "png" else str(save_result(out, f"{name}_vdsr", sr, fmt, q, meta))
-        return (bicubic_path, sr_path), download, run.describe()
+        animated, note = self._animation(image, sr.shape[:2], value, run, fmt, q, out / f"{name}_vdsr_animated")
+        return (bicubic_path, sr_path), animated or download, run.describe() + note
+
+    def _animation(
+        self, path: str | None, size: tuple[int, ...], value: float, run: Run, fmt: str, quality: int, stem: Path
+    ) -> tuple[str | None, str]:
+        """For an animated upload: every frame for the download where it fits, or why only the first."""
+        frames = frame_count(path) if path else 1
+        if frames == 1 or path is None:
+            return None, ""
+        first = f" The download is the first of {frames} frames:"
+        if fmt == "jpeg":
+            return None, f"{first} JPEG holds one; choose PNG or WebP for all of them."
+        total, limit = frames * size[0] * size[1], self.state.limits.max_video_output_pixels
+        if total > limit:
+            return None, f"{first} all would be {total / 1e6:.3g} MP, over the {limit / 1e6:.3g} MP limit here."
+        width, height = image_size(path) or (0, 0)
+        if scaled_size(height, width, value) != tuple(size):
+            return None, f"{first} the upload was shrunk to fit, and its frames are not."
+        upscale = partial(run.upscaler.upscale, scale=value)
+        animation = save_animation(path, stem.parent, stem.name, upscale, fmt, quality)
+        return str(animation), f" The download has all {frames} frames, with their timing."
 
     def upscale_batch(
         self,

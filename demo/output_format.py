@@ -8,15 +8,17 @@ refused for JPEG with a plain reason rather than silently flattened.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from demo.errors import user_error
-from vdsr.imageio import ImageMeta, write_image
+from demo.errors import request_error, user_error
+from vdsr.animation import upscale_animation
+from vdsr.imageio import ImageMeta, ImageReadError, ImageWriteError, write_image
 from vdsr.pipeline import from_float, to_float
 
-__all__ = ["FORMAT_CHOICES", "check_format", "save_result"]
+__all__ = ["FORMAT_CHOICES", "check_format", "save_animation", "save_result"]
 
 FORMAT_CHOICES = [("PNG (lossless)", "png"), ("JPEG", "jpeg"), ("WebP", "webp")]
 _SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
@@ -48,3 +50,14 @@ def save_result(
     if img.dtype != np.uint8:
         img = from_float(to_float(img), np.dtype(np.uint8))
     return write_image(folder / f"{stem}{_SUFFIX[fmt]}", img, quality=quality, meta=meta)
+
+
+def save_animation(
+    src: str, folder: Path, stem: str, upscale: Callable[[np.ndarray], np.ndarray], fmt: str, quality: int
+) -> Path:
+    """Every frame of the animated upload ``src`` through ``upscale``, as ``<stem>.png`` (animated PNG)
+    or ``<stem>.webp``; JPEG holds one frame, so the caller offers only those two."""
+    try:
+        return upscale_animation(src, folder / f"{stem}{_SUFFIX[fmt]}", upscale, quality=quality)
+    except (ImageReadError, ImageWriteError) as exc:
+        raise request_error("Cannot upscale this animation", exc, src) from None

@@ -94,10 +94,12 @@ def upscale_animation(
     dst: str | Path,
     upscale: Callable[[np.ndarray], np.ndarray],
     *,
+    quality: int = 95,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write every frame of ``src`` passed through ``upscale`` to ``dst``, with the source's frame
-    durations and loop count; the format follows ``dst``'s suffix (see :data:`ANIMATED_SUFFIXES`).
+    durations and loop count; the format follows ``dst``'s suffix (see :data:`ANIMATED_SUFFIXES`),
+    WebP at ``quality``.
 
     Raises:
         ImageReadError: ``src`` is damaged.
@@ -121,7 +123,7 @@ def upscale_animation(
     elif fmt == "PNG":
         options["blend"] = 0  # APNG: each frame replaces the last rather than being drawn over it
     elif fmt == "WEBP":
-        options["quality"] = 95
+        options["quality"] = quality
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
         with written_whole(dst) as hidden:

@@ -144,6 +144,28 @@ def test_handlers_upscale_image_in_process(tiny_checkpoint: Path, tmp_path: Path
     assert caught.value.message == "This file is not an image; PNG, JPEG, HEIC, AVIF, WebP, GIF, BMP and TIFF work."
 
 
+def test_an_animated_upload_downloads_with_every_frame(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    models = ModelCatalog({"tiny": tiny_checkpoint}, pinned=True)
+    state = AppState(AppLimits(), models, WorkDir.create(tmp_path), EngineMenu(("torch",)))
+    rng = np.random.default_rng(4)
+    frames = [Image.fromarray((rng.random((20, 24, 3)) * 255).astype(np.uint8)) for _ in range(3)]
+    frames[0].save(tmp_path / "moving.gif", save_all=True, append_images=frames[1:], duration=90, loop=0)
+    handlers = ImageHandlers(state)
+    (_, sr), download, line = handlers.upscale_image(str(tmp_path / "moving.gif"), "x2", output_format="webp")
+    assert line.endswith("The download has all 3 frames, with their timing.")
+    with Image.open(download) as im:
+        assert (im.format, im.n_frames, im.size, im.info["loop"]) == ("WEBP", 3, (48, 40), 0)
+    assert read_image(sr).shape == (40, 48, 3)  # the slider: the first frame
+    _, download, line = handlers.upscale_image(str(tmp_path / "moving.gif"), "x2", output_format="jpeg")
+    assert line.endswith("The download is the first of 3 frames: JPEG holds one; choose PNG or WebP for all of them.")
+    assert read_image(download).shape == (40, 48, 3)
+    (tmp_path / "w").mkdir()
+    small = AppState(AppLimits(max_video_output_pixels=3000), models, WorkDir.create(tmp_path / "w"), EngineMenu(()))
+    _, download, line = ImageHandlers(small).upscale_image(str(tmp_path / "moving.gif"), "x2")
+    assert line.endswith("all would be 0.00576 MP, over the 0.003 MP limit here.")
+    assert Image.open(download).n_frames == 1
+
+
 def _run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "TMPDIR": str(tmp_path), "OMP_NUM_THREADS": "1", **env}
     return subprocess.run(
