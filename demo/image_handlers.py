@@ -200,12 +200,14 @@ class ImageHandlers:
             stem = _unique(file_stem(path, f"image{i + 1}"), stems)
             try:
                 _, sr, run = self._upscale(path, value, model, engine, False, False)
-                result = save_result(out, f"{stem}_{scale_tag(value)}_vdsr", sr, fmt, q, read_meta(path))
+                target = f"{stem}_{scale_tag(value)}_vdsr"
+                animated, note = self._animation(path, sr.shape[:2], value, run, fmt, q, out / target)
+                result = Path(animated) if animated else save_result(out, target, sr, fmt, q, read_meta(path))
             except gr.Error as exc:
                 lines.append(f"- {name}: **not upscaled**: {exc.message}")
                 continue
             written.append(result)
-            lines.append(f"- {name} -> {result.name}: {run.describe()}")
+            lines.append(f"- {name} -> {result.name}: {run.describe()}{note}")
         if not written:
             raise user_error("None of the images could be upscaled: " + " ".join(lines).replace("**", ""))
         archive = out / f"vdsr_{scale_tag(value)}_{len(written)}_images.zip"

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,9 @@ def test_an_animated_upload_downloads_with_every_frame(tiny_checkpoint: Path, tm
     _, download, line = handlers.upscale_image(str(tmp_path / "moving.gif"), "x2", output_format="jpeg")
     assert line.endswith("The download is the first of 3 frames: JPEG holds one; choose PNG or WebP for all of them.")
     assert read_image(download).shape == (40, 48, 3)
+    archive, summary = handlers.upscale_batch([str(tmp_path / "moving.gif")], "x2", output_format="webp")
+    with zipfile.ZipFile(archive) as zf, Image.open(zf.open("moving_x2_vdsr.webp")) as im:
+        assert im.n_frames == 3 and "The download has all 3 frames" in summary
     (tmp_path / "w").mkdir()
     small = AppState(AppLimits(max_video_output_pixels=3000), models, WorkDir.create(tmp_path / "w"), EngineMenu(()))
     _, download, line = ImageHandlers(small).upscale_image(str(tmp_path / "moving.gif"), "x2")
