@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from PIL import Image
@@ -64,12 +65,19 @@ def test_single_file_with_a_free_factor(images: Path, tmp_path: Path, tiny_check
     assert read_image(out).shape == (150, 200, 3)
 
 
-def test_an_animated_gif_becomes_an_animated_webp(images: Path, tmp_path: Path, tiny_checkpoint: Path) -> None:
+def test_an_animated_gif_becomes_an_animated_webp_or_a_video(
+    images: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
     out = tmp_path / "moving.webp"
     model = ["--model", str(tiny_checkpoint), "--engine", "torch"]
     assert main(["-q", "upscale", str(images / "moving.gif"), str(out), "--scale", "2", *model]) == 0
     with Image.open(out) as im:
         assert (im.format, im.n_frames, im.size, im.info["loop"]) == ("WEBP", 3, (160, 120), 0)
+    clip = tmp_path / "moving.mp4"  # FFmpeg reads a GIF as video: asked for one, that is what it writes
+    assert main(["-q", "upscale", str(images / "moving.gif"), str(clip), "--scale", "2", *model]) == 0
+    with av.open(str(clip)) as container:
+        times = [round(float(frame.time), 2) for frame in container.decode(video=0)]
+        assert times == [0.0, 0.07, 0.14] and container.streams.video[0].codec_context.width == 160
 
 
 def test_folder_carries_on_past_a_bad_file(

@@ -25,7 +25,7 @@ from vdsr.files import same_file
 from vdsr.folders import upscale_folder
 from vdsr.imageio import ImageReadError, ImageWriteError, check_output, read_image, read_meta, write_image
 from vdsr.pipeline import NETWORK_MIN_SCALE, InputError, Upscaler
-from vdsr.video import VIDEO_SUFFIXES, VideoError  # plain Python: PyAV loads only for a video input
+from vdsr.video import OUTPUT_SUFFIXES, VIDEO_SUFFIXES, VideoError  # plain Python: PyAV loads only for video
 from vdsr.video.errors import RAY_MISSING
 from vdsr.video.formats import DEFAULT_PRESET, DEINTERLACE_MODES
 from vdsr.weights import InputKind, input_kind, pick_model, resolve_model
@@ -213,11 +213,16 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
     return 0
 
 
+def _animation_to_video(src: Path, dst: Path) -> bool:
+    """An animated GIF or PNG asked for as a video: FFmpeg reads both as video, with their timing."""
+    return src.suffix.lower() in (".gif", ".png") and dst.suffix.lower() in OUTPUT_SUFFIXES and frame_count(src) > 1
+
+
 def _cmd_upscale(args: argparse.Namespace) -> int:
     src, dst = Path(args.input), Path(args.output)
     if not src.exists():
         raise FileNotFoundError(f"{src}: no such file or folder")
-    if src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES:
+    if src.is_file() and (src.suffix.lower() in VIDEO_SUFFIXES or _animation_to_video(src, dst)):
         return _upscale_video(args, src, dst)
     if same_file(src, dst):
         raise ValueError(f"{dst}: the output would overwrite the input; choose another name")
