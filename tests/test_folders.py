@@ -50,3 +50,23 @@ def test_formats_it_cannot_write_become_png_without_clashing(tmp_path: Path) -> 
     result = upscale_folder(src, dst, BICUBIC, 2)
     assert sorted(p.name for p in result.written) == ["a.png", "b.avif.png", "b.png"] and not result.failed
     assert all(read_image(p).shape == (40, 60, 3) for p in result.written)
+
+
+def test_a_camera_dump_is_walked_into_the_same_subfolders(tmp_path: Path) -> None:
+    """With ``recursive``: subfolders mirrored, the output folder inside the input never walked, and
+    hidden folders (a viewer's thumbnails) left alone; without it, only the top folder."""
+    src = tmp_path / "DCIM"
+    rgb = np.random.default_rng(2).integers(0, 256, (10, 12, 3), dtype=np.uint8)
+    for name in ("top.png", "100APPLE/a.jpg", "100APPLE/b.png", "101APPLE/deep/c.png", ".thumbs/t.png"):
+        write_image(src / name, rgb)
+    (src / "100APPLE" / "bad.png").write_text("not an image")
+    (src / "101APPLE" / "clip.mov").write_bytes(b"")
+    dst = src / "x2"  # inside the input: a second run must not upscale the first run's results
+    for _ in range(2):
+        result = upscale_folder(src, dst, BICUBIC, 2, recursive=True)
+        written = sorted(p.relative_to(dst).as_posix() for p in result.written)
+        assert written == ["100APPLE/a.jpg", "100APPLE/b.png", "101APPLE/deep/c.png", "top.png"]
+        assert list(result.failed) == ["100APPLE/bad.png"] and result.videos == ["101APPLE/clip.mov"]
+    assert read_image(dst / "101APPLE" / "deep" / "c.png").shape == (20, 24, 3)
+    flat = upscale_folder(src, tmp_path / "flat", BICUBIC, 2)
+    assert [p.name for p in flat.written] == ["top.png"]

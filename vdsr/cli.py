@@ -243,7 +243,10 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         return 0
     Upscaler(None).check(1, 1, args.scale)
     with tqdm(desc=src.name, unit="img", disable=args.quiet, dynamic_ncols=True) as bar:
-        result = upscale_folder(src, dst, _upscaler_per_image(args), args.scale, progress=_tqdm_progress(bar))
+        progress = _tqdm_progress(bar)
+        result = upscale_folder(
+            src, dst, _upscaler_per_image(args), args.scale, recursive=args.recursive, progress=progress
+        )
     for reason in result.failed.values():
         log.error("skipped %s", reason)
     if result.videos:
@@ -310,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--engine", default="auto", help="auto, torch, onnxruntime, openvino or tensorrt")
     up.add_argument("--tile", type=int, default=None, help="tile size in output pixels (default 1024)")
     up.add_argument("--ensemble", action="store_true", help=ENSEMBLE_HELP)
+    up.add_argument(
+        "--recursive", action="store_true", help="for a folder: its subfolders too, into the same subfolders of OUTPUT"
+    )
     vid = up.add_argument_group("video")
     vid.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (default 18)")
     vid.add_argument("--start", type=float, default=None, help="seconds to skip")

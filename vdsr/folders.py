@@ -6,6 +6,7 @@ A format this cannot write (HEIC, AVIF) gives a PNG of the same stem: lossless, 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -37,11 +38,14 @@ def upscale_folder(
     upscaler: Upscaler | Callable[[Path], Upscaler],
     scale: float,
     *,
+    recursive: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> FolderResult:
-    """Upscale each image file in ``src_dir`` (not subfolders) into ``dst_dir``, same file names.
+    """Upscale each image file in ``src_dir`` into ``dst_dir``, same file names; with ``recursive``,
+    those in its subfolders too (a phone's or camera's dump), into the same subfolders of ``dst_dir``.
 
-    ``upscaler`` serves every image, or (a function) is chosen per image.
+    ``upscaler`` serves every image, or (a function) is chosen per image. ``failed`` and ``videos``
+    name files by their path under ``src_dir``.
 
     A bad file is recorded in ``failed`` and the run carries on. Each output is
     written whole or not at all, so an interrupted run leaves only whole images.
@@ -55,16 +59,20 @@ def upscale_folder(
         raise FileNotFoundError(f"{src_dir}: no such folder")
     if same_file(src_dir, dst_dir):
         raise ValueError(f"{dst_dir}: the output folder must differ from the input folder")
-    paths = sorted(p for p in src_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = _files(src_dir, dst_dir, recursive)
+    paths = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     if not paths:
         raise FileNotFoundError(f"{src_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
     if dst_dir.exists() and not dst_dir.is_dir():
         raise ValueError(f"{dst_dir}: is a file; the output of a folder is a folder")
     dst_dir.mkdir(parents=True, exist_ok=True)
-    result = FolderResult(videos=sorted(p.name for p in src_dir.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES))
-    names = {p.name for p in paths}
+    videos = [p.relative_to(src_dir).as_posix() for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
+    result = FolderResult(videos=videos)
+    names: dict[Path, set[str]] = {}
+    for path in paths:
+        names.setdefault(path.parent, set()).add(path.name)
     for done, path in enumerate(paths, 1):
-        dst = dst_dir / _output_name(path, names)
+        dst = dst_dir / path.parent.relative_to(src_dir) / _output_name(path, names[path.parent])
         chosen = upscaler if isinstance(upscaler, Upscaler) else upscaler(path)
         try:
             if frame_count(path) > 1:
@@ -72,10 +80,24 @@ def upscale_folder(
             else:
                 result.written.append(write_image(dst, chosen.upscale(read_image(path), scale), meta=read_meta(path)))
         except ValueError as exc:  # ImageReadError, ImageWriteError, InputError: one line each
-            result.failed[path.name] = str(exc)
+            result.failed[path.relative_to(src_dir).as_posix()] = str(exc)
         if progress is not None:
             progress(done, len(paths))
     return result
+
+
+def _files(src_dir: Path, dst_dir: Path, recursive: bool) -> list[Path]:
+    """The folder's files in name order; with ``recursive``, each subfolder's after, but never the
+    output folder's (it may lie inside) nor hidden ones (a viewer's thumbnails)."""
+    if not recursive:
+        return sorted(p for p in src_dir.iterdir() if p.is_file())
+    output = dst_dir.resolve()
+    found: list[Path] = []
+    for folder, subfolders, files in os.walk(src_dir):
+        here = Path(folder)
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and (here / d).resolve() != output)
+        found += [here / name for name in sorted(files)]
+    return found
 
 
 def _output_name(path: Path, names: set[str]) -> str:
