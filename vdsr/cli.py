@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from vdsr.animation import check_animation_output, frame_count, upscale_animation
 from vdsr.checkpoint import CheckpointError
@@ -242,7 +243,8 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         log.info("wrote %s: %d frames", dst, frames)
         return 0
     Upscaler(None).check(1, 1, args.scale)
-    with tqdm(desc=src.name, unit="img", disable=args.quiet, dynamic_ncols=True) as bar:
+    # models load as images first need them: their log lines go above the bar, not into it
+    with logging_redirect_tqdm(), tqdm(desc=src.name, unit="img", disable=args.quiet, dynamic_ncols=True) as bar:
         progress = _tqdm_progress(bar)
         result = upscale_folder(
             src, dst, _upscaler_per_image(args), args.scale, recursive=args.recursive, progress=progress
