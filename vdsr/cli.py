@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from vdsr.animation import check_animation_output, frame_count, upscale_animation
+from vdsr.animation import check_animation_output, frame_count
 from vdsr.checkpoint import CheckpointError
 from vdsr.data import data_dir, load_set
 from vdsr.degrade import parse_spec
@@ -23,8 +23,8 @@ from vdsr.engine import Engine, EngineUnavailableError, describe_engine
 from vdsr.ensemble import SelfEnsemble
 from vdsr.evaluate import PAPER_SET5, Lanczos, Method, evaluate, format_degradation_table, format_table
 from vdsr.files import same_file
-from vdsr.folders import upscale_folder
-from vdsr.imageio import ImageReadError, ImageWriteError, check_output, read_image, read_meta, write_image
+from vdsr.folders import upscale_folder, upscale_image_file
+from vdsr.imageio import ImageReadError, ImageWriteError, check_output, read_image
 from vdsr.pipeline import NETWORK_MIN_SCALE, InputError, Upscaler
 from vdsr.video import OUTPUT_SUFFIXES, VIDEO_SUFFIXES, VideoError  # plain Python: PyAV loads only for video
 from vdsr.video.errors import RAY_MISSING
@@ -233,14 +233,12 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         frames = frame_count(src)
         if frames == 1:
             check_output(dst, img)
-            write_image(dst, _upscaler(args, input_kind(src)).upscale(img, args.scale), meta=read_meta(src))
-            log.info("wrote %s", dst)
-            return 0
-        check_animation_output(dst, frames, out_h, out_w)
+        else:
+            check_animation_output(dst, frames, out_h, out_w)
         upscaler = _upscaler(args, input_kind(src))
-        with tqdm(desc=src.name, unit="frame", disable=args.quiet, dynamic_ncols=True) as bar:
-            upscale_animation(src, dst, partial(upscaler.upscale, scale=args.scale), progress=_tqdm_progress(bar))
-        log.info("wrote %s: %d frames", dst, frames)
+        with tqdm(desc=src.name, unit="frame", disable=args.quiet or frames == 1, dynamic_ncols=True) as bar:
+            upscale_image_file(src, dst, upscaler, args.scale, progress=_tqdm_progress(bar))
+        log.info("wrote %s%s", dst, f": {frames} frames" if frames > 1 else "")
         return 0
     Upscaler(None).check(1, 1, args.scale)
     # models load as images first need them: their log lines go above the bar, not into it

@@ -19,7 +19,7 @@ from vdsr.imageio import WRITE_SUFFIXES, read_image, read_meta, write_image
 from vdsr.pipeline import Upscaler
 from vdsr.video.formats import VIDEO_SUFFIXES
 
-__all__ = ["FolderResult", "upscale_folder"]
+__all__ = ["FolderResult", "upscale_folder", "upscale_image_file"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,16 @@ class FolderResult:
     written: list[Path] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     videos: list[str] = field(default_factory=list)  # video files in the folder, not upscaled here
+
+
+def upscale_image_file(
+    src: Path, dst: Path, upscaler: Upscaler, scale: float, *, progress: Callable[[int, int], None] | None = None
+) -> Path:
+    """One image file into another: a still with its colour profile and EXIF, or an animation frame by
+    frame with its timing (``progress(done, total)`` after each frame)."""
+    if frame_count(src) > 1:
+        return upscale_animation(src, dst, partial(upscaler.upscale, scale=scale), progress=progress)
+    return write_image(dst, upscaler.upscale(read_image(src), scale), meta=read_meta(src))
 
 
 def upscale_folder(
@@ -75,10 +85,7 @@ def upscale_folder(
         dst = dst_dir / path.parent.relative_to(src_dir) / _output_name(path, names[path.parent])
         chosen = upscaler if isinstance(upscaler, Upscaler) else upscaler(path)
         try:
-            if frame_count(path) > 1:
-                result.written.append(upscale_animation(path, dst, partial(chosen.upscale, scale=scale)))
-            else:
-                result.written.append(write_image(dst, chosen.upscale(read_image(path), scale), meta=read_meta(path)))
+            result.written.append(upscale_image_file(path, dst, chosen, scale))
         except ValueError as exc:  # ImageReadError, ImageWriteError, InputError: one line each
             result.failed[path.relative_to(src_dir).as_posix()] = str(exc)
         if progress is not None:
