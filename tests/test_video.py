@@ -395,46 +395,55 @@ def _dvd_rip(tmp_path: Path) -> Path:
     return rip
 
 
+def _subtitle_lines(container: av.container.InputContainer) -> list[tuple[float, bytes]]:
+    """(time, text) of each subtitle: SRT packets are the text; MP4's mov_text ones start with its length."""
+    stream = container.streams.subtitles[0]
+    lines = []
+    for packet in container.demux(stream):
+        data = bytes(packet)
+        if stream.codec_context.name == "mov_text":
+            data = data[2 : 2 + int.from_bytes(data[:2], "big")]
+        if data:  # MP4 fills the gaps between subtitles with empty ones
+            lines.append((round(float(packet.pts * packet.time_base), 2), data))
+    return lines
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
 @pytest.mark.parametrize("segment", [0, 0.4])
 @pytest.mark.parametrize("start", [None, 0.5])
 def test_subtitles_languages_titles_and_chapters_ride_along(
-    tmp_path: Path, segment: float, start: float | None
+    tmp_path: Path, suffix: str, segment: float, start: float | None
 ) -> None:
+    """Matroska copies the SRT; MP4 holds text subtitles only as mov_text, which FFmpeg converts them to."""
     rip = _dvd_rip(tmp_path)
-    out = upscale_video(rip, tmp_path / "out.mkv", BICUBIC, 2, start=start, segment_seconds=segment, **FAST).path
+    out = upscale_video(rip, tmp_path / f"out{suffix}", BICUBIC, 2, start=start, segment_seconds=segment, **FAST)
+    assert out.audio == (("ac3 copied",) if suffix == ".mkv" else ("ac3 -> aac",))
     shift = 12 / 25 if start else 0.0  # the output starts with the frame nearest 0.5 s: 0.48 s at 25 fps
-    with av.open(str(out)) as container:
+    with av.open(str(out.path)) as container:
         audio, subs = container.streams.audio[0], container.streams.subtitles[0]
-        assert (audio.metadata["language"], audio.metadata["title"], subs.metadata["language"]) == (
-            "fra",
-            "Français",
-            "eng",
-        )
+        assert (audio.metadata["language"], subs.metadata["language"]) == ("fra", "eng")
+        assert subs.codec_context.name == ("srt" if suffix == ".mkv" else "mov_text")
         assert container.metadata["title"] == "A DVD"
+        assert container.metadata["creation_time"] == "2001-02-03T04:05:06.000000Z"  # photo libraries sort by it
         chapters = [
             (round(float(c["start"] * c["time_base"]), 2), c["metadata"]["title"]) for c in container.chapters()
         ]
         assert chapters == [(0.0, "Opening"), (round(1.0 - shift, 2), "Ending")]
-        lines = [(round(float(p.pts * p.time_base), 2), bytes(p)) for p in container.demux(subs) if p.size]
+        lines = _subtitle_lines(container)
     expected = [(0.2, b"Hello."), (1.2, b"Again.")]
     assert lines == [(round(t - shift, 2), text) for t, text in expected if t >= shift]
 
 
-def test_an_mp4_keeps_the_chapters_and_says_which_subtitles_stay_behind(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    rip = _dvd_rip(tmp_path)
+def test_an_upscaled_mp4_with_chapters_can_be_upscaled_again(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """MP4 keeps chapters in a text track FFmpeg has no decoder for: it stays behind, named, and the
+    chapters are read back as chapters."""
+    first = upscale_video(_dvd_rip(tmp_path), tmp_path / "out.mp4", BICUBIC, 2, segment_seconds=0, **FAST).path
     with caplog.at_level(logging.INFO, logger="vdsr.video"):
-        out = upscale_video(rip, tmp_path / "out.mp4", BICUBIC, 2, segment_seconds=0, **FAST).path
-    assert "not copied: subtitle #2 (srt) (write .mkv to keep subtitles)" in caplog.text
-    with av.open(str(out)) as container:
-        assert container.metadata["title"] == "A DVD" and container.streams.audio[0].metadata["language"] == "fra"
-        assert container.metadata["creation_time"] == "2001-02-03T04:05:06.000000Z"  # photo libraries sort by it
-        assert [c["metadata"]["title"] for c in container.chapters()] == ["Opening", "Ending"]
-    # MP4 keeps chapters in a text track that has no decoder: a second run reads them back
-    again = upscale_video(out, tmp_path / "again.mp4", BICUBIC, 1, segment_seconds=0, **FAST).path
+        again = upscale_video(first, tmp_path / "again.mp4", BICUBIC, 1, segment_seconds=0, **FAST).path
+    assert "not copied: data #3" in [record.getMessage() for record in caplog.records]
     with av.open(str(again)) as container:
         assert [c["metadata"]["title"] for c in container.chapters()] == ["Opening", "Ending"]
+        assert _subtitle_lines(container) == [(0.2, b"Hello."), (1.2, b"Again.")]
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])

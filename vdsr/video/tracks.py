@@ -2,9 +2,10 @@
 
 Audio packets are copied as they are, or re-encoded to AAC when the output container cannot hold the
 codec or, in MP4, when browsers and phones would not play it. Subtitles are copied where the container
-holds them (Matroska holds every kind; MP4 and MOV only their own text format). Timestamps are
-shifted with a trimmed video. The file's own tags (title, date recorded, place) and its chapters are
-carried by :func:`copy_file_info`.
+holds them (Matroska holds every kind); MP4 and MOV hold only their own text format, so text
+subtitles (SRT, ASS, WebVTT) are converted to it by FFmpeg's encoder, and picture subtitles (DVD,
+Blu-ray) stay behind. Timestamps are shifted with a trimmed video. The file's own tags (title, date
+recorded, place) and its chapters are carried by :func:`copy_file_info`.
 
 Whether a container holds a codec is decided before the output is written, by writing a header
 for it in memory: FFmpeg refuses some pairs only there (Opus or FLAC in MOV, 8 kHz MP3 in MP4),
@@ -78,13 +79,18 @@ def keeps(src: CarriedStream, fmt: str) -> bool:
     return can_copy(src, fmt)
 
 
+def _to_mov_text(src: CarriedStream, fmt: str) -> bool:
+    """True for text subtitles bound for MP4 or MOV, which hold text only as their own ``mov_text``."""
+    return isinstance(src, SubtitleStream) and fmt in ("mp4", "mov") and bool(src.codec_context.codec.text_sub)
+
+
 def carried_streams(container: av.container.InputContainer, fmt: str) -> list[CarriedStream]:
     """The streams that go into an ``fmt`` output besides the video: every audio stream, and the
     subtitles it can hold. What stays behind is logged, with the container that would keep it."""
     carried: list[CarriedStream] = list(container.streams.audio)
     left = []
     for stream in container.streams:
-        if isinstance(stream, SubtitleStream) and keeps(stream, fmt):
+        if isinstance(stream, SubtitleStream) and (keeps(stream, fmt) or _to_mov_text(stream, fmt)):
             carried.append(stream)
         elif stream.type not in ("video", "audio"):
             left.append(stream)
@@ -154,7 +160,7 @@ def _aac_stream(out: av.container.OutputContainer, src: av.AudioStream) -> av.Au
 
 class CarriedTrack:
     """One input stream of :func:`carried_streams` on its way to the output: packets copied, or
-    (audio only) re-encoded to AAC.
+    re-encoded (audio to AAC, text subtitles to ``mov_text``).
 
     Packets are held until the video has reached their time, so the output is interleaved and a
     trimmed run can stop the stream where the video stopped. Audio runs to the end of the video, so
@@ -168,8 +174,16 @@ class CarriedTrack:
         self.pending: list[av.Packet] = []
         self.done = False
         self.aac: tuple[av.AudioStream, av.AudioStream] | None = None  # (decoder, encoder) when re-encoding
+        self.text: SubtitleStream | None = None  # the mov_text output a text subtitle is re-encoded to
         self.stream: av.stream.Stream
-        if not isinstance(src, av.AudioStream) or keeps(src, out.format.name):
+        fmt = out.format.name
+        if isinstance(src, SubtitleStream) and not keeps(src, fmt) and _to_mov_text(src, fmt):
+            src.codec_context.open()  # the decoder's ASS header: styles the encoder writes into MP4
+            self.stream = self.text = out.add_stream("mov_text")
+            self.text.codec_context.subtitle_header = src.codec_context.subtitle_header
+            self.text.time_base = src.time_base
+            self.label = f"{src.codec_context.name} -> mov_text"
+        elif not isinstance(src, av.AudioStream) or keeps(src, fmt):
             self.stream = out.add_stream_from_template(src)
             self.label = f"{src.codec_context.name} copied"
         else:
@@ -177,7 +191,7 @@ class CarriedTrack:
             self.stream, self.aac = encoder, (src, encoder)
             self.label = f"{src.codec_context.name} -> aac"
         copy_stream_tags(src, self.stream)
-        hint = "" if self.aac is None else " (write .mkv to keep it unchanged)"
+        hint = "" if self.aac is None and self.text is None else " (write .mkv to keep it unchanged)"
         log.info("%s stream %d: %s%s", src.type, src.index, self.label, hint)
 
     def time(self, packet: av.Packet) -> float | None:
@@ -197,6 +211,9 @@ class CarriedTrack:
 
     def _write(self, out: av.container.OutputContainer, packet: av.Packet, shift: float) -> None:
         offset = round(shift / self.tb) if shift else 0
+        if self.text is not None:
+            self._write_text(out, packet, offset)
+            return
         if self.aac is None:
             if packet.pts is not None:
                 packet.pts -= offset
@@ -211,6 +228,17 @@ class CarriedTrack:
                 frame.pts -= offset
             for encoded in encoder.encode(frame):
                 out.mux(encoded)
+
+    def _write_text(self, out: av.container.OutputContainer, packet: av.Packet, offset: int) -> None:
+        """One text subtitle decoded and encoded as ``mov_text``, at the source packet's time."""
+        assert self.text is not None and isinstance(self.src, SubtitleStream)
+        decoded = self.src.codec_context.decode2(packet)
+        if decoded is None or packet.pts is None:
+            return
+        encoded = self.text.codec_context.encode_subtitle(decoded)
+        encoded.pts = encoded.dts = packet.pts - offset
+        encoded.duration, encoded.time_base, encoded.stream = packet.duration, self.tb, self.text
+        out.mux(encoded)
 
     def close(self, out: av.container.OutputContainer, shift: float) -> None:
         """Drain the re-encoder (a no-op for copied streams)."""
