@@ -80,8 +80,16 @@ def keeps(src: CarriedStream, fmt: str) -> bool:
 
 
 def _to_mov_text(src: CarriedStream, fmt: str) -> bool:
-    """True for text subtitles bound for MP4 or MOV, which hold text only as their own ``mov_text``."""
-    return isinstance(src, SubtitleStream) and fmt in ("mp4", "mov") and bool(src.codec_context.codec.text_sub)
+    """True for text subtitles bound for MP4 or MOV, which hold text only as their own ``mov_text``,
+    once their decoder is open: its ASS header holds the styles the encoder writes."""
+    if not (isinstance(src, SubtitleStream) and fmt in ("mp4", "mov") and src.codec_context.codec.text_sub):
+        return False
+    try:
+        if not src.codec_context.is_open:
+            src.codec_context.open()
+    except av.FFmpegError:
+        return False
+    return True
 
 
 def carried_streams(container: av.container.InputContainer, fmt: str) -> list[CarriedStream]:
@@ -178,7 +186,6 @@ class CarriedTrack:
         self.stream: av.stream.Stream
         fmt = out.format.name
         if isinstance(src, SubtitleStream) and not keeps(src, fmt) and _to_mov_text(src, fmt):
-            src.codec_context.open()  # the decoder's ASS header: styles the encoder writes into MP4
             self.stream = self.text = out.add_stream("mov_text")
             self.text.codec_context.subtitle_header = src.codec_context.subtitle_header
             self.text.time_base = src.time_base
