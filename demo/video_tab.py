@@ -164,9 +164,10 @@ def video_tab(handlers: VideoHandlers, settings: Settings, gate: QueueGate) -> N
         validator=gate.validator(1 + len(settings.inputs()) + 2),
     )
     stop_btn.click(
-        lambda: "Stopped; no video was written.",
+        # the job may finish as Stop is pressed: clear its result too, so what shows matches the message
+        lambda: (None, "Stopped; no video was written.", None),
         None,
-        summary,
+        [result, summary, latest],
         cancels=[job],
         api_visibility="private",
         queue=False,
