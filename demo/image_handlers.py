@@ -141,8 +141,7 @@ class ImageHandlers:
         self, path: str | None, size: tuple[int, ...], value: float, run: Run, fmt: str, quality: int, stem: Path
     ) -> tuple[str | None, str]:
         """For an animated upload: every frame for the download where it fits, or why only the first."""
-        frames = frame_count(path) if path else 1
-        if frames == 1 or path is None:
+        if path is None or (frames := frame_count(path)) == 1:
             return None, ""
         first = f" The download is the first of {frames} frames:"
         if fmt == "jpeg":

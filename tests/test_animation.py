@@ -98,3 +98,20 @@ def test_outputs_that_cannot_hold_the_frames_are_refused(tmp_path: Path) -> None
     with pytest.raises(ImageWriteError, match="cannot hold 4 frames"):
         upscale_animation(src, tmp_path / "out.bmp", BICUBIC)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sprite.gif"]
+
+
+def test_16_bit_pages_bound_for_gif_are_refused_before_any_is_upscaled(tmp_path: Path) -> None:
+    src = tmp_path / "deep.tif"
+    pages = [Image.fromarray(np.full((6, 8), 1000 * (i + 1), np.uint16)) for i in range(2)]
+    pages[0].save(src, save_all=True, append_images=pages[1:])
+    calls: list[np.ndarray] = []
+
+    def upscale(pixels: np.ndarray) -> np.ndarray:
+        calls.append(pixels)
+        return BICUBIC(pixels)
+
+    with pytest.raises(ImageWriteError, match=r"16-bit frames need \.tif"):
+        upscale_animation(src, tmp_path / "out.gif", upscale)
+    assert not calls and sorted(p.name for p in tmp_path.iterdir()) == ["deep.tif"]
+    out = upscale_animation(src, tmp_path / "out.tif", upscale)
+    assert len(calls) == 2 and read_image(out).dtype == np.uint16

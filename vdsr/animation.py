@@ -63,9 +63,13 @@ def check_animation_output(path: str | Path, frames: int, height: int, width: in
 
 
 def _frames(
-    path: Path, upscale: Callable[[np.ndarray], np.ndarray], progress: Callable[[int, int], None] | None
+    path: Path,
+    dst: Path,
+    upscale: Callable[[np.ndarray], np.ndarray],
+    progress: Callable[[int, int], None] | None,
 ) -> tuple[list[_Frame], int | None]:
-    """Each frame of ``path`` upscaled, with its duration; the loop count (None: the file has none)."""
+    """Each frame of ``path`` upscaled, with its duration; the loop count (None: the file has none).
+    A 16-bit frame bound for a format other than TIFF is refused before it is upscaled."""
     frames: list[_Frame] = []
     try:
         with Image.open(path) as im:
@@ -73,7 +77,10 @@ def _frames(
             count = int(getattr(im, "n_frames", 1))
             for done, frame in enumerate(ImageSequence.Iterator(im), 1):
                 frame.load()
-                frames.append(_Frame(upscale(pixels_of(frame)), int(frame.info.get("duration", 0) or 0)))
+                pixels = pixels_of(frame)
+                if pixels.dtype == np.uint16 and ANIMATED_SUFFIXES[dst.suffix.lower()] != "TIFF":
+                    raise ImageWriteError(f"{dst}: 16-bit frames need .tif")
+                frames.append(_Frame(upscale(pixels), int(frame.info.get("duration", 0) or 0)))
                 if progress is not None:
                     progress(done, count)
     except (OSError, SyntaxError) as exc:
@@ -109,9 +116,7 @@ def upscale_animation(
     fmt = ANIMATED_SUFFIXES.get(dst.suffix.lower())
     if fmt is None:
         check_animation_output(dst, frame_count(src), 1, 1)  # raises: names the formats that hold frames
-    frames, loop = _frames(src, upscale, progress)
-    if fmt != "TIFF" and any(f.pixels.dtype == np.uint16 for f in frames):
-        raise ImageWriteError(f"{dst}: 16-bit frames need .tif")
+    frames, loop = _frames(src, dst, upscale, progress)
     pictures = _as_pictures(frames) if fmt != "TIFF" else [Image.fromarray(f.pixels) for f in frames]
     options: dict[str, Any] = {"save_all": True, "append_images": pictures[1:], "format": fmt}
     if fmt != "TIFF":

@@ -237,7 +237,7 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
             check_animation_output(dst, frames, out_h, out_w)
         upscaler = _upscaler(args, input_kind(src))
         with tqdm(desc=src.name, unit="frame", disable=args.quiet or frames == 1, dynamic_ncols=True) as bar:
-            upscale_image_file(src, dst, upscaler, args.scale, progress=_tqdm_progress(bar))
+            upscale_image_file(src, dst, upscaler, args.scale, pixels=img, progress=_tqdm_progress(bar))
         log.info("wrote %s%s", dst, f": {frames} frames" if frames > 1 else "")
         return 0
     Upscaler(None).check(1, 1, args.scale)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from vdsr.animation import frame_count, upscale_animation
 from vdsr.data import IMAGE_SUFFIXES
 from vdsr.files import same_file
@@ -33,13 +35,21 @@ class FolderResult:
 
 
 def upscale_image_file(
-    src: Path, dst: Path, upscaler: Upscaler, scale: float, *, progress: Callable[[int, int], None] | None = None
+    src: Path,
+    dst: Path,
+    upscaler: Upscaler,
+    scale: float,
+    *,
+    pixels: np.ndarray | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """One image file into another: a still with its colour profile and EXIF, or an animation frame by
-    frame with its timing (``progress(done, total)`` after each frame)."""
+    frame with its timing (``progress(done, total)`` after each frame). ``pixels``: the still as
+    :func:`~vdsr.imageio.read_image` gave it, where the caller has read it already."""
     if frame_count(src) > 1:
         return upscale_animation(src, dst, partial(upscaler.upscale, scale=scale), progress=progress)
-    return write_image(dst, upscaler.upscale(read_image(src), scale), meta=read_meta(src))
+    still = read_image(src) if pixels is None else pixels
+    return write_image(dst, upscaler.upscale(still, scale), meta=read_meta(src))
 
 
 def upscale_folder(

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from vdsr.video.errors import VideoError, first_line
+from vdsr.video.files import written_whole
+from vdsr.video.part import PART_FORMAT
+from vdsr.video.segments import Segment
 
 try:
     import fcntl
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
-from vdsr.video.files import written_whole
-from vdsr.video.part import PART_FORMAT
-from vdsr.video.segments import Segment
 
 __all__ = ["Job", "discard_job", "job_folder", "open_job", "source_identity"]
 
