@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 MODEL_ENV = "VDSR_MODEL"
 AUTOMATIC = "auto"
 MODELS_TABLE_HEADERS = ["model", "what it is for", "layers", "trained scales", "PSNR recorded in the checkpoint"]
-_AUTOMATIC_LABEL = "automatic: the real-world model for video and lossy photos (JPEG below quality 93); else clean"
+_AUTOMATIC_LABEL = "automatic (follows the input)"
 _CHOSEN = "chosen in the menu"
 
 

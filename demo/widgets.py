@@ -65,7 +65,7 @@ def settings_row(state: AppState) -> Settings:
             state.models.menu(),
             value=state.models.default(),
             label="Model",
-            info="automatic follows the input; or pick a model by what it is for",
+            info="automatic: the real-world model for video and lossy photos, the clean one for the rest",
             elem_id="model",
         )
         engine = gr.Dropdown(
