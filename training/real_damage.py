@@ -40,10 +40,10 @@ class PairScore:
 
 
 def _frames(path: Path, step: int) -> list[np.ndarray]:
-    import av
+    """Every ``step``-th frame, converted to RGB as the video upscaler converts it."""
+    from vdsr.video import probe_video, read_frames
 
-    with av.open(str(path)) as container:
-        return [frame.to_ndarray(format="rgb24") for i, frame in enumerate(container.decode(video=0)) if i % step == 0]
+    return [rgb for _, rgb in read_frames(path, range(0, probe_video(path).frames, step))]
 
 
 def score_pair(models: Sequence[str], root: Path, *, step: int = 6) -> list[PairScore]:

@@ -103,9 +103,7 @@ def carried_streams(container: av.container.InputContainer, fmt: str) -> list[Ca
         elif stream.type not in ("video", "audio"):
             left.append(stream)
     if left:
-        names = ", ".join(
-            f"{s.type} #{s.index}" + (f" ({s.codec_context.name})" if s.codec_context else "") for s in left
-        )
+        names = ", ".join(_stream_name(s) for s in left)
         subtitles = any(isinstance(s, SubtitleStream) for s in left)
         log.info("not copied: %s%s", names, " (write .mkv to keep subtitles)" if subtitles else "")
     return carried
