@@ -10,7 +10,7 @@ import torch
 
 from benchmarks.latency import main
 from benchmarks.measure import engine_rows
-from benchmarks.peak import DEPTH, best_peaks, conv_gflop, measure_peaks
+from benchmarks.peak import best_peaks, conv_gflop, measure_peaks
 from benchmarks.report import system_info
 from benchmarks.workloads import conv_weights
 from engines.torch_ import TorchEngine
@@ -108,4 +108,4 @@ def test_peaks_cover_every_precision_this_cpu_runs() -> None:
     best = best_peaks(peaks)
     assert set(best) == {"fp32", "int8"}
     assert best["fp32"].gflops == max(p.gflops for p in peaks if p.precision == "fp32")
-    assert conv_gflop(256) == pytest.approx(DEPTH * 2 * 64 * 64 * 9 * 256 * 256 / 1e9)
+    assert conv_gflop(256, 4) == pytest.approx(4 * 2 * 64 * 64 * 9 * 256 * 256 / 1e9)
