@@ -1,12 +1,12 @@
 """The machine's peak per precision, measured in the same run as the engines: 64->64 3x3 convolutions.
 
 VDSR-20 is 18 such convolutions (each followed by a ReLU) between two thin ones, so the best a
-runtime does on them, alone, is what the network could reach on this CPU at that precision. The
-rate is the one per added layer, between stacks of the two :data:`DEPTHS`: every call also converts
-a 64-channel input and output (int8 quantises and dequantises them), which the network pays once
-per 18 layers on one channel, and with AMX that fixed cost outweighs four bf16 layers. Each precision is measured
-on every runtime that runs it here (fp32: PyTorch, ONNX Runtime, OpenVINO; bf16, only where the
-CPU has it natively: PyTorch autocast and OpenVINO; int8: a QDQ convolution in ONNX Runtime and
+runtime does on them, alone, is what the network could reach on this CPU at that precision. The rate
+is the one per added layer, between stacks of the two :data:`DEPTHS`: every call also converts a
+64-channel input and output (int8 quantises and dequantises them), which the network pays once per
+18 layers on one channel, and with AMX that fixed cost outweighs four bf16 layers. Each precision is
+measured on every runtime that runs it here (fp32: PyTorch, ONNX Runtime, OpenVINO; bf16, only where
+the CPU has it natively: PyTorch autocast and OpenVINO; int8: a QDQ convolution in ONNX Runtime and
 OpenVINO, quantised as :mod:`engines.int8_qdq` quantises the network), and the peak is the best.
 """
 
