@@ -15,6 +15,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -126,25 +127,29 @@ def measure_peaks(size: int = 256, repeats: int = 5, native_bf16: bool | None = 
     peaks = []
     with tempfile.TemporaryDirectory() as tmp:
 
-        def plans(depth: int) -> list[tuple[str, str, Callable[[], Run]]]:
-            fp32 = _conv_onnx(Path(tmp) / f"conv{depth}.onnx", depth)
-            return [
-                ("fp32", "torch", lambda: _torch("fp32", depth)),
-                ("fp32", "onnxruntime", lambda: _onnxruntime(fp32)),
-                ("fp32", "openvino", lambda: _openvino(fp32, "f32")),
-                ("bf16", "torch", lambda: _torch("bf16", depth)),
-                ("bf16", "openvino", lambda: _openvino(fp32, "bf16")),
-                ("int8", "onnxruntime", lambda: _onnxruntime(_qdq(fp32, Path(tmp) / f"ort-int8-{depth}.onnx", x))),
-                ("int8", "openvino", lambda: _openvino(_qdq(fp32, Path(tmp) / f"ov-int8-{depth}.onnx", x), "f32")),
-            ]
+        @cache
+        def fp32(depth: int) -> Path:
+            return _conv_onnx(Path(tmp) / f"conv{depth}.onnx", depth)
 
+        def int8(depth: int, runtime: str) -> Path:
+            return _qdq(fp32(depth), Path(tmp) / f"{runtime}-int8-{depth}.onnx", x)
+
+        plans: list[tuple[str, str, Callable[[int], Run]]] = [
+            ("fp32", "torch", lambda depth: _torch("fp32", depth)),
+            ("fp32", "onnxruntime", lambda depth: _onnxruntime(fp32(depth))),
+            ("fp32", "openvino", lambda depth: _openvino(fp32(depth), "f32")),
+            ("bf16", "torch", lambda depth: _torch("bf16", depth)),
+            ("bf16", "openvino", lambda depth: _openvino(fp32(depth), "bf16")),
+            ("int8", "onnxruntime", lambda depth: _onnxruntime(int8(depth, "ort"))),
+            ("int8", "openvino", lambda depth: _openvino(int8(depth, "ov"), "f32")),
+        ]
         short, long = DEPTHS
-        for (precision, runtime, build_short), (_, _, build_long) in zip(plans(short), plans(long), strict=True):
+        for precision, runtime, build in plans:
             if precision == "bf16" and not native:
                 peaks.append(Peak(precision, runtime, None, "no native bf16 on this CPU"))
                 continue
             try:
-                runs = build_short(), build_long()
+                runs = build(short), build(long)
             except ImportError as exc:
                 peaks.append(Peak(precision, runtime, None, f"not installed ({exc.name})"))
                 continue
