@@ -62,9 +62,9 @@ def _details(engine: Engine) -> str:
 
 def _pair_row(candidate: Candidate, int8: Path | None) -> Row:
     label = candidate.backend if candidate.precision == "fp32" else f"{candidate.backend}-{candidate.precision}"
-    if candidate.precision == "int8" and int8 is not None:  # a given int8 model instead of the one auto builds
-        fp32_options = Candidate(candidate.backend, "fp32")
-        return Row(label, lambda _checkpoint: fp32_options.build(int8))
+    if candidate.quantized and int8 is not None:  # a given int8 model instead of the one auto builds
+        runs_as = Candidate(candidate.backend, candidate.float_precision)
+        return Row(label, lambda _checkpoint: runs_as.build(int8))
     return Row(label, candidate.build)
 
 

@@ -136,8 +136,8 @@ class OpenVinoEngine:
         self.input_shape: tuple[object, ...] = tuple(inputs[0][1])
         hint = str(self.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name())
         self.precision: str = _PRECISION_NAMES.get(hint, hint)
-        if metadata.get("vdsr.dtype") == "int8-qdq":  # from export/to_int8.py: int8 kernels
-            self.precision = "int8"
+        if metadata.get("vdsr.dtype") == "int8-qdq":  # int8 kernels; the layers left in float run in the hint
+            self.precision = "int8" if self.precision == "fp32" else f"int8+{self.precision}"
         self._request = self.compiled.create_infer_request()
         self._lock = threading.Lock()
 

@@ -28,7 +28,7 @@ class Engine(Protocol):
     """Runs the VDSR network on batches of luma planes."""
 
     name: ClassVar[str]
-    precision: str  # what the network runs in: fp32, bf16, fp16 or int8
+    precision: str  # what the network runs in: fp32, bf16, fp16, int8 or int8+bf16 (int8, the rest in bf16)
 
     def __init__(self, model: str | Path, options: Any = None) -> None:
         """Build the backend for a model file, with its own frozen ``<Name>Options`` (default if None)."""

@@ -95,7 +95,11 @@ def test_pairs_on_this_cpu() -> None:
     plain = [c.label for c in cpu_candidates(checkpoint, native_bf16=False)]
     assert plain == ["torch:fp32", "onnxruntime:fp32", "openvino:fp32", "onnxruntime:int8", "openvino:int8"]
     native = [c.label for c in cpu_candidates(checkpoint, native_bf16=True)]
-    assert set(native) - set(plain) == {"torch:bf16", "openvino:bf16"}  # bf16 only where it is native
+    assert set(native) - set(plain) == {"torch:bf16", "openvino:bf16", "openvino:int8+bf16"}  # bf16 where native
+    assert [(c.quantized, c.float_precision) for c in map(Candidate.parse, ["openvino:int8+bf16", "torch:bf16"])] == [
+        (True, "bf16"),
+        (False, "bf16"),
+    ]
     assert [c.label for c in cpu_candidates(Path("m.onnx"))] == ["onnxruntime:fp32", "openvino:fp32"]
     assert [c.label for c in cpu_candidates(Path("m.xml"))] == ["openvino:fp32"]
     assert REFERENCE.label == REFERENCE_LABEL and Candidate.parse("openvino:int8") == Candidate("openvino", "int8")

@@ -69,17 +69,31 @@ def test_keep_in_fp32_names_real_layers(tiny_checkpoint: Path) -> None:
         keep_in_fp32(core, model, ["/nope"])
 
 
-def test_int8_runs_int8_kernels_and_its_fp32_layers_in_fp32(tmp_path: Path, small_data: Path) -> None:
-    """The int8 pair asks for f32: layers the quantiser left in fp32 must not drop to the plugin's bf16."""
+@pytest.fixture
+def six_layer_int8(tmp_path: Path, small_data: Path) -> Path:
+    """A QDQ model of a six-convolution network whose first and last convolutions stay fp32."""
     from engines.calibration import calibration_patches
 
     checkpoint = save_checkpoint(
         tmp_path / "six.safetensors", make_model(ModelConfig(arch="plain", repeats=6, channels=8)), scales=[2]
     )
     patches = calibration_patches(small_data / "T91", count=4, size=48)
-    int8 = quantize_qdq(onnx_for(checkpoint, "test"), tmp_path / "six-int8.onnx", patches, keep_first=1)
-    engine = OpenVinoEngine(int8)
+    return quantize_qdq(onnx_for(checkpoint, "test"), tmp_path / "six-int8.onnx", patches, keep_first=1)
+
+
+def test_int8_runs_int8_kernels_and_its_fp32_layers_in_fp32(six_layer_int8: Path) -> None:
+    """The int8 pair asks for f32: layers the quantiser left in fp32 must not drop to the plugin's bf16."""
+    engine = OpenVinoEngine(six_layer_int8)
     assert hint(engine) == "f32" and engine.precision == "int8"
     precisions = [layer.precision for layer in convolutions(engine)]
     assert precisions[0] == precisions[-1] == "f32"  # kept in fp32 by the quantiser
     assert set(precisions[1:-1]) <= {"u8", "i8"} and precisions[1:-1]  # the rest run int8 kernels
+
+
+def test_int8_with_bf16_runs_the_layers_left_in_float_in_bf16_but_the_first(six_layer_int8: Path) -> None:
+    """``openvino:int8+bf16``: int8 kernels as before; the last convolution in bf16, the first still fp32."""
+    engine = bf16_or_skip(six_layer_int8)
+    assert engine.precision == "int8+bf16"
+    precisions = [layer.precision for layer in convolutions(engine)]
+    assert precisions[0] == "f32" and precisions[-1] == "bf16"
+    assert set(precisions[1:-1]) <= {"u8", "i8"} and precisions[1:-1]
