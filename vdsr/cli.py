@@ -310,7 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="shipped name, checkpoint or VDSR .onnx export (default: vdsr-20-real for video, JPEG "
         "below quality 93, HEIC, AVIF and lossy WebP; vdsr-20 for the rest)",
     )
-    up.add_argument("--engine", default="auto", help="auto, torch, onnxruntime, openvino or tensorrt")
+    up.add_argument(
+        "--engine",
+        default="auto",
+        help="auto, torch, onnxruntime, openvino or tensorrt, or a backend:precision pair (openvino:int8)",
+    )
     up.add_argument("--tile", type=int, default=None, help="tile size in output pixels (default 1024)")
     up.add_argument("--ensemble", action="store_true", help=ENSEMBLE_HELP)
     up.add_argument(
