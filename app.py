@@ -14,6 +14,7 @@ from demo import build_demo, launch_options
 from demo.errors import SetupError
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+logging.getLogger("onnxruntime").setLevel(logging.WARNING)  # its quantiser's progress lines are not ours
 
 try:
     demo = build_demo(warm_up=True)  # load the default engines once, before the first request

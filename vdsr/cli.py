@@ -397,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(message)s")
+    logging.getLogger("onnxruntime").setLevel(logging.WARNING)  # its quantiser's progress lines are not ours
     try:
         return int(args.run(args))
     except USER_ERRORS as exc:
