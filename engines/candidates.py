@@ -5,7 +5,8 @@ AVX512-BF16): emulated, it is slower than fp32. int8 is the QDQ model of :mod:`e
 built from the checkpoint on first use, on the two runtimes that run QDQ models; the quantiser
 leaves its first three and last convolutions in fp32, and ``openvino:int8`` runs them in fp32 (an
 explicit f32 hint, not the plugin's bf16). ``openvino:int8+bf16``, offered where bf16 is native,
-runs those four in bf16: on AMX they took half of the int8 model's time in fp32. A pair is only a
+runs them in bf16 but the first, as the bf16 pair does: on AMX they took half of the int8 model's
+time in fp32. A pair is only a
 candidate: :mod:`engines.quality_gate` decides whether it may run.
 """
 
