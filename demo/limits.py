@@ -20,8 +20,9 @@ class AppLimits:
     """Per-request bounds sized for a free CPU Space (2 vCPU, 16 GB).
 
     VDSR-20 costs about 1.3 MFLOP per output pixel (1.3 TFLOP per output
-    megapixel), roughly 10-20 s per output megapixel on 2 vCPU: the bounds keep
-    one image near a minute and one video within about ten minutes.
+    megapixel). On 2 vCPU that took from 0.4 s per output megapixel (a Xeon with
+    AMX, int8) to about 14 s (an AVX2-only EPYC in fp32); sized for the slowest,
+    the bounds keep one image near a minute and one video within about ten minutes.
     """
 
     max_input_pixels: int = 1_000_000
