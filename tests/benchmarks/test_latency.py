@@ -5,14 +5,15 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from benchmarks.latency import main
-from benchmarks.measure import engine_rows
-from benchmarks.peak import best_peaks, conv_gflop, measure_peaks
-from benchmarks.report import system_info
-from benchmarks.workloads import conv_weights
+from benchmarks.measure import Result, engine_rows
+from benchmarks.peak import Peak, best_peaks, conv_gflop, measure_peaks
+from benchmarks.report import render_markdown, system_info
+from benchmarks.workloads import Workload, conv_weights
 from engines.torch_ import TorchEngine
 from vdsr.config import ModelConfig
 from vdsr.cpu import machine_summary
@@ -109,3 +110,26 @@ def test_peaks_cover_every_precision_this_cpu_runs() -> None:
     assert set(best) == {"fp32", "int8"}
     assert best["fp32"].gflops == max(p.gflops for p in peaks if p.precision == "fp32")
     assert conv_gflop(256, 4) == pytest.approx(4 * 2 * 64 * 64 * 9 * 256 * 256 / 1e9)
+
+
+def test_a_mixed_int8_row_is_read_against_the_int8_peak() -> None:
+    """``int8+bf16`` runs int8 kernels for most of its work, so its fraction is of the int8 peak."""
+    tile = Workload("tile", np.zeros((1, 1, 100, 100), np.float32), "zeros")
+    results = [Result("torch", "fp32", latency_s={"tile": 1.0}), Result("mixed", "int8+bf16", latency_s={"tile": 0.1})]
+    peaks = [Peak("fp32", "torch", 1.0), Peak("int8", "openvino", 20.0)]
+    info = {key: "-" for key in ("date", "machine", "threads", "load", "python", "os")}
+    report = render_markdown(
+        results,
+        [tile],
+        info,
+        model_line="-",
+        command="-",
+        weights=50_000,
+        repeats=1,
+        warmup=0,
+        note="",
+        peaks=peaks,
+        peak_size=16,
+    )
+    row = next(line for line in report.splitlines() if line.startswith("| mixed |"))
+    assert row.endswith("| 10.0 | 10.00x | 20 | 50% |")  # 2 x 50,000 weights x 10,000 px / 0.1 s = 10 GOP/s
