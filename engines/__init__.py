@@ -98,13 +98,16 @@ def _admit_all(candidate: Candidate, engine: Engine) -> bool:
 
 def _fastest_on_cpu(model: Path, reasons: list[str]) -> Engine | None:
     """The fastest pair inside the quality gate; for an ONNX export (no checkpoint to gate against)
-    the fastest backend running it as it is; without Set5 to gate with, the fastest fp32 pair."""
+    the fastest backend running it as it is; with no gate images at all, the fastest fp32 pair."""
     candidates = cpu_candidates(model)
     rule, admit = "as exported", _admit_all
     if model.suffix in CHECKPOINT_SUFFIXES:
         images = gate_images()
         if images is None:
-            log.warning("no Set5 to gate lower precisions with (set VDSR_DATA_DIR): only fp32 pairs are considered")
+            log.warning(
+                "no Set5 to gate lower precisions with (nor the images shipped in engines/gate_images): "
+                "only fp32 pairs are considered"
+            )
             candidates = [c for c in candidates if c.precision == "fp32"]
             rule = "fp32 only"
         else:

@@ -2,6 +2,11 @@
 
 The calibrated ranges only fit real inputs if the patches are real inputs: a bicubic downscale
 rounded to 8 bits (:func:`vdsr.degrade.low_resolution`), its luma bicubic-upscaled back.
+
+The default recipe's patches also ship with the package (:data:`SHIPPED_PATCHES`, 2 MB), so
+``auto`` can build int8 where there is no data folder, as on a Hugging Face Space or after ``pip
+install``; a test checks they equal T91's. After a change to how patches are made, write them again
+with ``write_shipped_patches(Path("../shared/data/T91"), count=64, size=96, seed=0)``.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from vdsr.degrade import low_resolution, modcrop
 from vdsr.pipeline import to_float
 from vdsr.resize import imresize
 
-__all__ = ["calibration_patches"]
+__all__ = ["SHIPPED_PATCHES", "calibration_patches", "shipped_patches", "write_shipped_patches"]
+
+SHIPPED_PATCHES = Path(__file__).resolve().parent / "int8_calibration.npz"
 
 
 def calibration_patches(
@@ -66,3 +73,21 @@ def calibration_patches(
 def _positions(shape: tuple[int, ...], size: int) -> int:
     """How many ``size`` x ``size`` patches fit in an image of ``shape`` (H, W)."""
     return max(0, shape[0] - size + 1) * max(0, shape[1] - size + 1)
+
+
+def shipped_patches(count: int, size: int, seed: int) -> list[np.ndarray] | None:
+    """The shipped patches if they are the ones ``calibration_patches(T91, count=, size=, seed=)`` gives, else None."""
+    if not SHIPPED_PATCHES.is_file():
+        return None
+    with np.load(SHIPPED_PATCHES) as stored:
+        if [int(stored[k]) for k in ("count", "size", "seed")] != [count, size, seed]:
+            return None
+        patches = stored["patches"]
+    return [patches[i : i + 1] for i in range(len(patches))]
+
+
+def write_shipped_patches(train_dir: Path, *, count: int, size: int, seed: int) -> Path:
+    """Compute the patches from ``train_dir`` (T91) and store them as :data:`SHIPPED_PATCHES`."""
+    patches = np.concatenate(calibration_patches(train_dir, count=count, size=size, seed=seed))
+    np.savez_compressed(SHIPPED_PATCHES, patches=patches, count=count, size=size, seed=seed)
+    return SHIPPED_PATCHES

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from engines.calibration import calibration_patches
+from engines.calibration import calibration_patches, shipped_patches
 from engines.onnx_cache import cache_dir, file_sha256, onnx_for
 from engines.onnx_export import save_onnx
 from vdsr.checkpoint import read_onnx_metadata
@@ -136,8 +136,8 @@ def int8_for(model: str | Path, recipe: Int8Recipe | None = None, data_root: Pat
     export>-<recipe>.onnx`` under :func:`engines.onnx_cache.cache_dir`.
 
     Raises:
-        EngineUnavailableError: onnxruntime (the quantiser) is missing, or there is no T91 under
-            ``data_root`` (default :func:`vdsr.data.data_dir`) to calibrate on.
+        EngineUnavailableError: onnxruntime (the quantiser) is missing, or a recipe other than the
+            shipped patches' finds no T91 under ``data_root`` (default :func:`vdsr.data.data_dir`).
     """
     recipe = recipe or Int8Recipe()
     fp32 = onnx_for(model, "int8")
@@ -152,11 +152,13 @@ def int8_for(model: str | Path, recipe: Int8Recipe | None = None, data_root: Pat
         import onnxruntime  # noqa: F401  (the quantiser)
     except ImportError:
         raise EngineUnavailableError("int8: building the model needs onnxruntime (pip install onnxruntime)") from None
-    train = (data_root or data_dir()) / "T91"
-    try:
-        patches = calibration_patches(train, count=recipe.patches, size=recipe.size, seed=recipe.seed)
-    except (FileNotFoundError, ValueError) as exc:
-        raise EngineUnavailableError(f"int8: cannot calibrate: {exc}") from None
+    patches = shipped_patches(recipe.patches, recipe.size, recipe.seed)  # the same as T91's, without the data
+    if patches is None:
+        train = (data_root or data_dir()) / "T91"
+        try:
+            patches = calibration_patches(train, count=recipe.patches, size=recipe.size, seed=recipe.seed)
+        except (FileNotFoundError, ValueError) as exc:
+            raise EngineUnavailableError(f"int8: cannot calibrate: {exc}") from None
     log.info("building the int8 model of %s (%s, once per model)", fp32.name, recipe.tag())
     out.parent.mkdir(parents=True, exist_ok=True)
     # per process and thread (the app builds engines from request threads): no two builds share a file

@@ -35,6 +35,7 @@ __all__ = [
     "GATE_SCALES",
     "GATE_SET",
     "REFERENCE_LABEL",
+    "SHIPPED_GATE_IMAGES",
     "GateResult",
     "QualityGate",
     "cache_file",
@@ -49,6 +50,10 @@ GATE_DB = 0.05  # the project's quality floor: no engine may lose more than this
 GATE_SCALES = (2, 3, 4)
 GATE_SET = "Set5"
 REFERENCE_LABEL = "torch:fp32"
+SHIPPED_GATE_IMAGES = Path(__file__).resolve().parent / "gate_images"
+"""Three Set5 images (bird, butterfly, head) installed with the package, for where the data folder
+has no Set5 (a Hugging Face Space, ``pip install``): without them ``auto`` could only run fp32. On
+both shipped models every lower-precision pair got the same verdict on these three as on all five."""
 
 Images = Sequence[tuple[str, np.ndarray]]
 
@@ -83,11 +88,14 @@ def cache_file() -> Path:
 
 
 def gate_images(data_root: Path | None = None) -> list[tuple[str, np.ndarray]] | None:
-    """Set5 from ``data_root`` (default :func:`vdsr.data.data_dir`), or None where it is not there."""
-    try:
-        return load_rgb_folder((data_root or data_dir()) / GATE_SET)
-    except FileNotFoundError:
-        return None
+    """Set5 from ``data_root`` (default :func:`vdsr.data.data_dir`), else :data:`SHIPPED_GATE_IMAGES`;
+    None where neither is there."""
+    for folder in ((data_root or data_dir()) / GATE_SET, SHIPPED_GATE_IMAGES):
+        try:
+            return load_rgb_folder(folder)
+        except FileNotFoundError:
+            continue
+    return None
 
 
 def reference_engine(checkpoint: Path) -> TorchEngine:
@@ -147,7 +155,8 @@ class QualityGate:
         if candidate is None:
             candidate = self._measure(label, engine)
         result = GateResult(reference, candidate, self.tolerance)
-        log.info("quality gate: %s %s against torch fp32 on %s", label, result.summary(), GATE_SET)
+        count = len(self.images)
+        log.info("quality gate: %s %s against torch fp32 on %d %s images", label, result.summary(), count, GATE_SET)
         return result
 
     def _cached(self, label: str) -> dict[int, float] | None:
@@ -160,7 +169,7 @@ class QualityGate:
         start = time.perf_counter()
         psnr = {s: round(p, 5) for s, p in set5_psnr(self.checkpoint, engine, self.images, self.scales).items()}
         seconds = time.perf_counter() - start
-        log.info("quality gate: scored %s on %s in %.1f s", label, GATE_SET, seconds)
+        log.info("quality gate: scored %s on %d %s images in %.1f s", label, len(self.images), GATE_SET, seconds)
         self._cache.put(
             f"{self._key} | {label}",
             {

@@ -17,7 +17,7 @@ from demo.engine_menu import EngineMenu
 from vdsr.weights import WEIGHTS_DIR, pick_model
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "demo" / "examples" / "head.png"  # 280x280 Set5 image
+EXAMPLE = ROOT / "engines" / "gate_images" / "head.png"  # 280x280 Set5 image
 SHIPPED = WEIGHTS_DIR / "vdsr-20.safetensors"
 
 
@@ -134,7 +134,7 @@ def test_compare_image_table(client) -> None:
 
 @pytest.mark.skipif(not SHIPPED.is_file(), reason=f"trained weights {SHIPPED} not committed yet")
 def test_compare_image_trained_vdsr_beats_bicubic(client, tmp_path: Path) -> None:
-    with Image.open(ROOT / "demo" / "examples" / "butterfly.png") as im:
+    with Image.open(ROOT / "engines" / "gate_images" / "butterfly.png") as im:
         im.crop((64, 64, 192, 192)).save(tmp_path / "butterfly_crop.png")  # 128x128 keeps the CPU cost low
     # engine torch: loads at once, where auto would first export and verify an ONNX copy (seconds of CPU)
     table, *_ = client.predict(

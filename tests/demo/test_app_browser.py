@@ -23,7 +23,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 CHROMIUM = Path("/usr/bin/chromium")
-EXAMPLE = Path(__file__).resolve().parents[2] / "demo" / "examples" / "head.png"
+EXAMPLE = Path(__file__).resolve().parents[2] / "engines" / "gate_images" / "head.png"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: run .ci/browser-deps.sh")

@@ -213,3 +213,20 @@ def test_every_engine_logs_its_backend_and_precision_once(
     assert lines == ["engine openvino:int8: openvino int8", "engine openvino: openvino fp32"]
     assert (engine.name, engine.precision) == ("openvino", "int8") and describe_engine(engine) == "openvino int8"
     create_engine.cache_clear()
+
+
+def test_without_set5_in_the_data_folder_the_gate_scores_the_shipped_images(
+    tiny_checkpoint: Path, tmp_path: Path, fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Space or a ``pip install`` has no data folder: lower precisions are still gated, not dropped."""
+    for cls in PREFERENCE:
+        monkeypatch.setattr(cls, "uses_gpu", classmethod(lambda c: False))
+    monkeypatch.setenv("VDSR_DATA_DIR", str(tmp_path / "no-data"))
+    monkeypatch.setattr(engines, "cpu_candidates", lambda model: [REFERENCE, LossyCandidate()])
+    monkeypatch.setattr(fastest, "probe_seconds", lambda engine: 1.0 if engine.name == "checker" else 2.0)
+    create_engine.cache_clear()
+    engine = create_engine("auto", tiny_checkpoint)
+    entry = next(iter(json.loads(fastest.cache_file().read_text()).values()))
+    assert entry["admitted"] == {"lossy:int8": False, "torch:fp32": True}  # int8 was timed and gated, then refused
+    assert (engine.name, engine.precision) == ("torch", "fp32")
+    create_engine.cache_clear()

@@ -107,3 +107,13 @@ def test_scores_are_measured_once_and_again_when_the_runtime_or_the_model_change
 
     save_checkpoint(checkpoint, tiny_model(seed=2), scales=[2])  # same path, new weights
     assert check() != first and len(scored) == 6
+
+
+def test_gate_images_fall_back_to_the_three_shipped_with_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = gate_images(tmp_path)  # a data folder without Set5
+    assert shipped is not None and [name for name, _ in shipped] == ["bird", "butterfly", "head"]
+    assert all(image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8 for _, image in shipped)
+    monkeypatch.setattr(quality_gate, "SHIPPED_GATE_IMAGES", tmp_path / "missing")
+    assert gate_images(tmp_path) is None  # then auto considers fp32 pairs only, and warns

@@ -12,8 +12,8 @@ import pytest
 import export.quantize
 from benchmarks.measure import engine_rows
 from engines import ENGINES
-from engines.calibration import calibration_patches
-from engines.int8_qdq import fp32_nodes, int8_for, quantize_qdq
+from engines.calibration import calibration_patches, shipped_patches
+from engines.int8_qdq import Int8Recipe, fp32_nodes, int8_for, quantize_qdq
 from engines.onnx_cache import onnx_for
 from engines.onnxruntime_ import OnnxRuntimeEngine
 from engines.quality_gate import gate_images, reference_engine, set5_psnr
@@ -172,8 +172,19 @@ def test_the_int8_gate_compares_with_torch_fp32_not_with_its_own_engine(
     assert report.gate.losses[2] > 0.1 and not report.accepted and report.path is None and not out.exists()
 
 
-def test_auto_builds_the_int8_model_once(tiny_checkpoint: Path, small_data: Path) -> None:
-    first = int8_for(tiny_checkpoint, data_root=small_data)
+def test_the_shipped_calibration_patches_are_t91s(data_root: Path) -> None:
+    """Where there is no data folder, ``auto`` calibrates int8 on patches shipped with the package: T91's own."""
+    recipe = Int8Recipe()
+    shipped = shipped_patches(recipe.patches, recipe.size, recipe.seed)
+    computed = calibration_patches(data_root / "T91", count=recipe.patches, size=recipe.size, seed=recipe.seed)
+    assert shipped is not None and len(shipped) == len(computed) == 64
+    for a, b in zip(shipped, computed, strict=True):
+        assert a.shape == b.shape == (1, 1, 96, 96) and a.dtype == np.float32 and np.array_equal(a, b)
+    assert shipped_patches(recipe.patches, recipe.size, seed=1) is None  # another recipe computes its own
+
+
+def test_auto_builds_the_int8_model_once_even_without_a_data_folder(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    first = int8_for(tiny_checkpoint, data_root=tmp_path / "no-data")  # the default recipe: shipped patches
     stamp = first.stat().st_mtime_ns
-    assert int8_for(tiny_checkpoint, data_root=small_data) == first and first.stat().st_mtime_ns == stamp
+    assert int8_for(tiny_checkpoint, data_root=tmp_path / "no-data") == first and first.stat().st_mtime_ns == stamp
     assert read_onnx_metadata(first)["vdsr.dtype"] == "int8-qdq" and int8_for(first) == first
