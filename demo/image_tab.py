@@ -23,11 +23,11 @@ from demo.widgets import (
     upload_path_only,
 )
 from demo.zero_gpu import image_gpu_seconds, with_gpu
-from engines.quality_gate import SHIPPED_GATE_IMAGES
+from engines.shipped import GATE_IMAGES
 
 __all__ = ["EXAMPLES_DIR", "image_tab"]
 
-EXAMPLES_DIR = SHIPPED_GATE_IMAGES  # three Set5 images the package ships for the quality gate
+EXAMPLES_DIR = GATE_IMAGES  # three Set5 images the package ships for the quality gate
 STALE_NOTE = "**Settings changed since: press Compare to update this table.**"
 # Runs in the browser on a settings change (no server call): a table never stands for settings it was not run with.
 _MARK_STALE = f"(text) => (text && !text.startsWith({STALE_NOTE!r}) ? {STALE_NOTE!r} + ' ' + text : text)"

@@ -22,7 +22,8 @@ from engines.factory import load_upscaler
 from engines.onnx_cache import CHECKPOINT_SUFFIXES, file_sha256
 from engines.onnxruntime_ import OnnxRuntimeEngine
 from engines.openvino_ import OpenVinoEngine
-from engines.quality_gate import QualityGate, gate_images
+from engines.quality_gate import QualityGate
+from engines.shipped import set5_images
 from engines.tensorrt_ import TensorRTEngine
 from engines.torch_ import TorchEngine
 from vdsr.engine import ENGINES, Engine, EngineUnavailableError, describe_engine
@@ -102,7 +103,7 @@ def _fastest_on_cpu(model: Path, reasons: list[str]) -> Engine | None:
     candidates = cpu_candidates(model)
     rule, admit = "as exported", _admit_all
     if model.suffix in CHECKPOINT_SUFFIXES:
-        images = gate_images()
+        images = set5_images()
         if images is None:
             log.warning(
                 "no Set5 to gate lower precisions with (nor the images shipped in engines/gate_images): "

@@ -3,7 +3,7 @@
 The calibrated ranges only fit real inputs if the patches are real inputs: a bicubic downscale
 rounded to 8 bits (:func:`vdsr.degrade.low_resolution`), its luma bicubic-upscaled back.
 
-The default recipe's patches also ship with the package (:data:`SHIPPED_PATCHES`, 2 MB), so
+The default recipe's patches also ship with the package (:data:`INT8_CALIBRATION`, 2 MB), so
 ``auto`` can build int8 where there is no data folder, as on a Hugging Face Space or after ``pip
 install``; a test checks they equal T91's. After a change to how patches are made, write them again
 with ``write_shipped_patches(Path("../shared/data/T91"), count=64, size=96, seed=0)``.
@@ -16,15 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+from engines.shipped import INT8_CALIBRATION
 from vdsr.color import rgb_to_y
 from vdsr.data import load_rgb_folder
 from vdsr.degrade import low_resolution, modcrop
 from vdsr.pipeline import to_float
 from vdsr.resize import imresize
 
-__all__ = ["SHIPPED_PATCHES", "calibration_patches", "shipped_patches", "write_shipped_patches"]
-
-SHIPPED_PATCHES = Path(__file__).resolve().parent / "int8_calibration.npz"
+__all__ = ["calibration_patches", "shipped_patches", "write_shipped_patches"]
 
 
 def calibration_patches(
@@ -77,9 +76,9 @@ def _positions(shape: tuple[int, ...], size: int) -> int:
 
 def shipped_patches(count: int, size: int, seed: int) -> list[np.ndarray] | None:
     """The shipped patches if they are the ones ``calibration_patches(T91, count=, size=, seed=)`` gives, else None."""
-    if not SHIPPED_PATCHES.is_file():
+    if not INT8_CALIBRATION.is_file():
         return None
-    with np.load(SHIPPED_PATCHES) as stored:
+    with np.load(INT8_CALIBRATION) as stored:
         if [int(stored[k]) for k in ("count", "size", "seed")] != [count, size, seed]:
             return None
         patches = stored["patches"]
@@ -87,7 +86,7 @@ def shipped_patches(count: int, size: int, seed: int) -> list[np.ndarray] | None
 
 
 def write_shipped_patches(train_dir: Path, *, count: int, size: int, seed: int) -> Path:
-    """Compute the patches from ``train_dir`` (T91) and store them as :data:`SHIPPED_PATCHES`."""
+    """Compute the patches from ``train_dir`` (T91) and store them as :data:`INT8_CALIBRATION`."""
     patches = np.concatenate(calibration_patches(train_dir, count=count, size=size, seed=seed))
-    np.savez_compressed(SHIPPED_PATCHES, patches=patches, count=count, size=size, seed=seed)
-    return SHIPPED_PATCHES
+    np.savez_compressed(INT8_CALIBRATION, patches=patches, count=count, size=size, seed=seed)
+    return INT8_CALIBRATION

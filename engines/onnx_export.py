@@ -36,9 +36,9 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from engines.shipped import set5_images
 from vdsr.checkpoint import load_checkpoint, read_onnx_metadata
 from vdsr.color import rgb_to_y
-from vdsr.data import data_dir, load_rgb_folder
 from vdsr.models import VDSR
 
 __all__ = [
@@ -141,17 +141,16 @@ def reference_luma(max_side: int = 256) -> tuple[np.ndarray, str]:
 
     Returns:
         (float32 array (1, 1, h, w) in [0, 1] with h, w <= ``max_side``, description).
-        Falls back to a deterministic synthetic image (logged) when Set5 is absent.
+        Falls back to a deterministic synthetic image (logged) when no Set5 image is found.
     """
-    folder = data_dir() / "Set5"
-    try:
-        images = dict(load_rgb_folder(folder))
-    except FileNotFoundError:
-        log.warning("Set5 not found at %s: checking the export on a synthetic image instead", folder)
+    found = set5_images()
+    if found is None:
+        log.warning("no Set5 image found: checking the export on a synthetic image instead")
         yy, xx = np.mgrid[0:max_side, 0:max_side].astype(np.float32) / max_side
         rng = np.random.default_rng(0)
         y = 0.5 + 0.3 * np.sin(12 * xx) * np.cos(9 * yy) + 0.05 * rng.standard_normal(xx.shape)
         return np.clip(y, 0, 1).astype(np.float32)[None, None], f"synthetic {max_side}x{max_side}"
+    images = dict(found)
     name = "butterfly" if "butterfly" in images else sorted(images)[0]
     y = rgb_to_y(images[name].astype(np.float32) / 255.0)
     h, w = y.shape

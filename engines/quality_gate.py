@@ -26,7 +26,6 @@ from engines.json_cache import JsonCache
 from engines.onnx_cache import cache_dir, file_sha256
 from engines.torch_ import TorchEngine, TorchOptions
 from vdsr.cpu import cpu_name
-from vdsr.data import data_dir, load_rgb_folder
 from vdsr.engine import Engine
 from vdsr.evaluate import evaluate
 
@@ -35,11 +34,9 @@ __all__ = [
     "GATE_SCALES",
     "GATE_SET",
     "REFERENCE_LABEL",
-    "SHIPPED_GATE_IMAGES",
     "GateResult",
     "QualityGate",
     "cache_file",
-    "gate_images",
     "reference_engine",
     "set5_psnr",
 ]
@@ -50,10 +47,6 @@ GATE_DB = 0.05  # the project's quality floor: no engine may lose more than this
 GATE_SCALES = (2, 3, 4)
 GATE_SET = "Set5"
 REFERENCE_LABEL = "torch:fp32"
-SHIPPED_GATE_IMAGES = Path(__file__).resolve().parent / "gate_images"
-"""Three Set5 images (bird, butterfly, head) installed with the package, for where the data folder
-has no Set5 (a Hugging Face Space, ``pip install``): without them ``auto`` could only run fp32. On
-both shipped models every lower-precision pair got the same verdict on these three as on all five."""
 
 Images = Sequence[tuple[str, np.ndarray]]
 
@@ -85,17 +78,6 @@ class GateResult:
 def cache_file() -> Path:
     """Where the scores are kept."""
     return cache_dir() / "quality-gate.json"
-
-
-def gate_images(data_root: Path | None = None) -> list[tuple[str, np.ndarray]] | None:
-    """Set5 from ``data_root`` (default :func:`vdsr.data.data_dir`), else :data:`SHIPPED_GATE_IMAGES`;
-    None where neither is there."""
-    for folder in ((data_root or data_dir()) / GATE_SET, SHIPPED_GATE_IMAGES):
-        try:
-            return load_rgb_folder(folder)
-        except FileNotFoundError:
-            continue
-    return None
 
 
 def reference_engine(checkpoint: Path) -> TorchEngine:

@@ -16,7 +16,8 @@ import engines._fastest as fastest
 import engines.fingerprint as fingerprint
 from engines import PREFERENCE, create_engine
 from engines.candidates import REFERENCE, Candidate, cpu_candidates
-from engines.quality_gate import GATE_DB, REFERENCE_LABEL, QualityGate, gate_images
+from engines.quality_gate import GATE_DB, REFERENCE_LABEL, QualityGate
+from engines.shipped import set5_images
 from tests.conftest import make_model
 from tests.engines.test_quality_gate import CheckerEngine
 from vdsr.checkpoint import save_checkpoint
@@ -196,7 +197,7 @@ def test_auto_on_a_cpu_picks_the_fastest_pair_inside_the_gate(
     fastest_first = sorted(entry["ms"], key=entry["ms"].get)
     assert fastest_first[0] == "lossy:int8" and list(verdicts) == fastest_first[: len(verdicts)]
     assert list(verdicts.values()) == [False] * (len(verdicts) - 1) + [True]  # scored until one is admitted
-    gate = QualityGate(checkpoint, gate_images(small_data))
+    gate = QualityGate(checkpoint, set5_images(small_data))
     assert all(loss <= GATE_DB for loss in gate.check(entry["pick"], engine).losses.values())  # cached score
     create_engine.cache_clear()
 

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import engines.quality_gate as quality_gate
-from engines.quality_gate import GATE_DB, REFERENCE_LABEL, GateResult, QualityGate, gate_images, reference_engine
+import engines.shipped as shipped
+from engines.quality_gate import GATE_DB, REFERENCE_LABEL, GateResult, QualityGate, reference_engine
+from engines.shipped import set5_images
 from vdsr.checkpoint import save_checkpoint
 from vdsr.models import VDSR
 
@@ -39,7 +41,7 @@ class CheckerEngine:
 
 @pytest.fixture()
 def set5(small_data: Path) -> list[tuple[str, np.ndarray]]:
-    images = gate_images(small_data)
+    images = set5_images(small_data)
     assert images is not None
     return images
 
@@ -112,8 +114,8 @@ def test_scores_are_measured_once_and_again_when_the_runtime_or_the_model_change
 def test_gate_images_fall_back_to_the_three_shipped_with_the_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shipped = gate_images(tmp_path)  # a data folder without Set5
-    assert shipped is not None and [name for name, _ in shipped] == ["bird", "butterfly", "head"]
-    assert all(image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8 for _, image in shipped)
-    monkeypatch.setattr(quality_gate, "SHIPPED_GATE_IMAGES", tmp_path / "missing")
-    assert gate_images(tmp_path) is None  # then auto considers fp32 pairs only, and warns
+    images = set5_images(tmp_path)  # a data folder without Set5
+    assert images is not None and [name for name, _ in images] == ["bird", "butterfly", "head"]
+    assert all(image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8 for _, image in images)
+    monkeypatch.setattr(shipped, "GATE_IMAGES", tmp_path / "missing")
+    assert set5_images(tmp_path) is None  # then auto considers fp32 pairs only, and warns

@@ -16,7 +16,8 @@ from engines.calibration import calibration_patches, shipped_patches
 from engines.int8_qdq import Int8Recipe, fp32_nodes, int8_for, quantize_qdq
 from engines.onnx_cache import onnx_for
 from engines.onnxruntime_ import OnnxRuntimeEngine
-from engines.quality_gate import gate_images, reference_engine, set5_psnr
+from engines.quality_gate import reference_engine, set5_psnr
+from engines.shipped import set5_images
 from export.quantize import build_int8
 from export.to_int8 import main as to_int8_main
 from vdsr.checkpoint import read_model_config, read_onnx_metadata
@@ -164,7 +165,7 @@ def test_the_int8_gate_compares_with_torch_fp32_not_with_its_own_engine(
     out = tmp_path / "int8.onnx"
     # keep_first=3 leaves all four convolutions of the tiny model in fp32: int8 and fp32 run the same numbers
     report = build_int8(tiny_checkpoint, out, small_data, engine="checker", keep_first=3, patches=4, scales=[2])
-    images = gate_images(small_data)
+    images = set5_images(small_data)
     torch_fp32 = set5_psnr(tiny_checkpoint, reference_engine(tiny_checkpoint), images, [2])
     same_engine_fp32 = set5_psnr(tiny_checkpoint, CheckerOnnxRuntime(onnx_for(tiny_checkpoint, "test")), images, [2])
     assert report.gate.reference == pytest.approx(torch_fp32, abs=1e-4)
