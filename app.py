@@ -17,7 +17,7 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 logging.getLogger("onnxruntime").setLevel(logging.WARNING)  # its quantiser's progress lines are not ours
 
 try:
-    demo = build_demo(warm_up=True)  # load the default engines once, before the first request
+    demo = build_demo(warm_up=True)  # build each model's auto engine once, before the first request
 except SetupError as exc:
     sys.exit(f"Cannot start the app: {exc}")
 

@@ -47,8 +47,8 @@ class AppState:
         return self.models.run(pick, engine or AUTO_ENGINE, limits, self.engines.values(), ensemble=ensemble)
 
     def warm_up(self) -> None:
-        """Build the first model's ``auto`` engine now, so the first request does not wait for it."""
-        name = next(iter(self.models.paths), None)
-        if name is not None:
+        """Build every model's ``auto`` engine now (measuring it on first use), so no first request waits:
+        a JPEG or a video gets ``vdsr-20-real``, a PNG ``vdsr-20``."""
+        for name in self.models.paths:
             run = self.run(ModelPick(name, "warm-up"), AUTO_ENGINE)
             log.info("loaded model %s on %s", name, run.engine)

@@ -316,3 +316,26 @@ def test_an_interlaced_upload_is_described_as_such(tmp_path: Path, clip: Path) -
         "Interlaced: deinterlaced before upscaling."
     )
     assert "nterlaced" not in describe_video(probe_video(clip))
+
+
+def test_warm_up_builds_every_models_engine(
+    tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JPEG or a video runs vdsr-20-real and a PNG vdsr-20: neither first request waits for ``auto``."""
+    import shutil
+
+    import demo.models
+    from engines.torch_ import TorchEngine
+
+    second = shutil.copy(tiny_checkpoint, tmp_path / "second.safetensors")
+    models = ModelCatalog({"tiny": tiny_checkpoint, "second": Path(second)})
+    state = AppState(AppLimits(), models, WorkDir.create(tmp_path), EngineMenu(()))
+    built: list[tuple[str, str]] = []
+
+    def create_engine(engine: str, path: Path) -> TorchEngine:
+        built.append((engine, path.name))
+        return TorchEngine(path)
+
+    monkeypatch.setattr(demo.models, "create_engine", create_engine)
+    state.warm_up()
+    assert built == [("auto", "tiny.safetensors"), ("auto", "second.safetensors")]
