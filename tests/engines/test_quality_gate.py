@@ -111,7 +111,7 @@ def test_scores_are_measured_once_and_again_when_the_runtime_or_the_model_change
     assert check() != first and len(scored) == 6
 
 
-def test_gate_images_fall_back_to_the_three_shipped_with_the_package(
+def test_set5_falls_back_to_the_three_images_shipped_with_the_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     images = set5_images(tmp_path)  # a data folder without Set5
