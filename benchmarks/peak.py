@@ -131,8 +131,9 @@ def measure_peaks(size: int = 256, repeats: int = 5, native_bf16: bool | None = 
         def fp32(depth: int) -> Path:
             return _conv_onnx(Path(tmp) / f"conv{depth}.onnx", depth)
 
-        def int8(depth: int, runtime: str) -> Path:
-            return _qdq(fp32(depth), Path(tmp) / f"{runtime}-int8-{depth}.onnx", x)
+        @cache
+        def int8(depth: int) -> Path:  # one QDQ model per depth, run by both runtimes
+            return _qdq(fp32(depth), Path(tmp) / f"int8-{depth}.onnx", x)
 
         plans: list[tuple[str, str, Callable[[int], Run]]] = [
             ("fp32", "torch", lambda depth: _torch("fp32", depth)),
@@ -140,8 +141,8 @@ def measure_peaks(size: int = 256, repeats: int = 5, native_bf16: bool | None = 
             ("fp32", "openvino", lambda depth: _openvino(fp32(depth), "f32")),
             ("bf16", "torch", lambda depth: _torch("bf16", depth)),
             ("bf16", "openvino", lambda depth: _openvino(fp32(depth), "bf16")),
-            ("int8", "onnxruntime", lambda depth: _onnxruntime(int8(depth, "ort"))),
-            ("int8", "openvino", lambda depth: _openvino(int8(depth, "ov"), "f32")),
+            ("int8", "onnxruntime", lambda depth: _onnxruntime(int8(depth))),
+            ("int8", "openvino", lambda depth: _openvino(int8(depth), "f32")),
         ]
         short, long = DEPTHS
         for precision, runtime, build in plans:
