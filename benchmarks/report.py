@@ -17,7 +17,7 @@ from benchmarks.measure import BASELINE, Result
 from benchmarks.peak import CHANNELS, DEPTHS, Peak, best_peaks
 from benchmarks.workloads import Workload
 from engines.fingerprint import runtime_versions
-from engines.onnx_cache import file_sha256
+from vdsr.cache import file_sha256
 from vdsr.checkpoint import read_checkpoint_info
 from vdsr.cpu import cpu_name, gpu_summary, machine_summary
 

@@ -31,7 +31,6 @@ DAMAGE_CHOICES: list[tuple[str, str]] = [
     *((f"JPEG quality {q}", f"jpeg:{q}") for q in (90, 70, 50, 30)),
     *((f"H.264 CRF {crf}", f"h264:{crf}") for crf in (18, 23, 28, 33)),
 ]
-_DAMAGE_KIND: dict[str, InputKind] = {"clean": "lossless", "jpeg": "lossy", "h264": "video"}
 
 
 def damage_label(spec: str) -> str:
@@ -43,9 +42,12 @@ def damage_label(spec: str) -> str:
 
 
 def damage_kind(spec: str) -> InputKind:
-    """The kind of input a damage makes, for the automatic model choice: JPEG is lossy, H.264 is video."""
+    """The input a damage makes, for the automatic model choice: a JPEG of that quality, or video."""
     damage_label(spec)
-    return _DAMAGE_KIND[spec.split(":")[0]]
+    kind, _, value = spec.partition(":")
+    if kind == "jpeg":
+        return InputKind("lossy", int(value))
+    return InputKind("video" if kind == "h264" else "lossless")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ them; an :class:`~vdsr.pipeline.Upscaler` around one is cheap (a checkpoint head
 request builds its own with that request's limits and nothing request-specific is shared.
 
 The menu's ``automatic`` choice follows the input through :func:`vdsr.weights.pick_model`: the
-real-world model for video, HEIC, AVIF, lossy WebP and JPEGs below quality 93, the clean one for the rest.
+real-world model for video, HEIC, AVIF, lossy WebP and JPEGs below quality 88, a blend of the two for
+lightly compressed JPEGs, and the clean one for the rest.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from engines import create_engine, load_upscaler
 from vdsr.checkpoint import CheckpointError, read_checkpoint_info, read_model_config
 from vdsr.engine import EngineUnavailableError
 from vdsr.pipeline import InputError, UpscaleLimits, Upscaler
-from vdsr.weights import DEFAULT_MODEL, MODEL_DESCRIPTIONS, InputKind, pick_model, resolve_model
-from vdsr.weights import shipped_models as shipped_model_names
+from vdsr.weights import DEFAULT_MODEL, MODEL_DESCRIPTIONS, InputKind, offered_models, pick_model, resolve_model
 
 __all__ = ["AUTOMATIC", "MODEL_ENV", "MODELS_TABLE_HEADERS", "ModelCatalog", "ModelPick", "Run"]
 
@@ -93,7 +93,7 @@ class ModelCatalog:
 
     @classmethod
     def discover(cls, environ: Mapping[str, str] = os.environ) -> ModelCatalog:
-        """``$VDSR_MODEL`` (a shipped name or a checkpoint path) if set, then every checkpoint in ``weights/``.
+        """``$VDSR_MODEL`` (a shipped name or a checkpoint path) if set, then every model offered by name.
 
         Raises:
             SetupError: ``$VDSR_MODEL`` names no readable VDSR checkpoint.
@@ -107,8 +107,11 @@ class ModelCatalog:
             except CheckpointError as exc:
                 raise SetupError(f"{MODEL_ENV}: {exc}") from None
             paths[path.stem] = path
-        for name in shipped_model_names():
-            paths.setdefault(name, resolve_model(name))
+        for name in offered_models():
+            try:
+                paths.setdefault(name, resolve_model(name))
+            except (CheckpointError, OSError) as exc:  # a blend that cannot be written to the cache
+                log.warning("not offering %s: %s", name, exc)
         if not paths:
             log.warning("no model weights: ship weights/%s.safetensors or set %s", DEFAULT_MODEL, MODEL_ENV)
         return cls(MappingProxyType(paths), pinned=bool(chosen))

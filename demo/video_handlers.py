@@ -25,6 +25,7 @@ from vdsr.imageio import write_image
 from vdsr.pipeline import InputError, Upscaler
 from vdsr.video import VideoError, VideoResult, as_displayed
 from vdsr.video import upscale_video as video_upscale
+from vdsr.weights import InputKind
 
 __all__ = ["VideoHandlers"]
 
@@ -98,7 +99,7 @@ class VideoHandlers:
         if not video:
             return ""
         _, _, plan = self._plan(video, start, duration, scale, factor)
-        name = self.state.models.pick(model, "video").name
+        name = self.state.models.pick(model, InputKind("video")).name
         return plan.describe(self.state.limits, self.state.speeds.pixels_per_second(name, engine or "auto"))
 
     def preview_frame(
@@ -148,7 +149,7 @@ class VideoHandlers:
             bicubic, sr, value, table = result.bicubic, result.upscaled, result.scale, result.table()
             caption = result.caption() + "\n\n"
         else:
-            run = self.state.run(self.state.models.pick(model, "video"), engine)
+            run = self.state.run(self.state.models.pick(model, InputKind("video")), engine)
             started = time.perf_counter()
             bicubic, sr = run.pair(rgb, value)
             pixels = sr.shape[0] * sr.shape[1]
@@ -191,7 +192,7 @@ class VideoHandlers:
         """
         path, value, plan = self._plan(video, start, duration, scale, factor)
         plan.check(self.state.limits)
-        run = self.state.run(self.state.models.pick(model, "video"), engine)
+        run = self.state.run(self.state.models.pick(model, InputKind("video")), engine)
         progress(0.0, desc="Starting")
         whole = plan.start == 0 and plan.duration >= plan.info.duration
         settings = {"scale": value, "start": plan.start, "duration": plan.duration, "model": run.model.name}

@@ -19,13 +19,14 @@ from pathlib import Path
 from engines._fastest import fastest_admitted
 from engines.candidates import REFERENCE, Candidate, cpu_candidates
 from engines.factory import load_upscaler
-from engines.onnx_cache import CHECKPOINT_SUFFIXES, file_sha256
+from engines.onnx_cache import CHECKPOINT_SUFFIXES
 from engines.onnxruntime_ import OnnxRuntimeEngine
 from engines.openvino_ import OpenVinoEngine
 from engines.quality_gate import QualityGate
 from engines.shipped import set5_images
 from engines.tensorrt_ import TensorRTEngine
 from engines.torch_ import TorchEngine
+from vdsr.cache import file_sha256
 from vdsr.engine import ENGINES, Engine, EngineUnavailableError, describe_engine
 
 __all__ = [

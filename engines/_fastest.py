@@ -21,8 +21,8 @@ import numpy as np
 from engines.candidates import Candidate
 from engines.fingerprint import machine_key
 from engines.json_cache import JsonCache
-from engines.onnx_cache import cache_dir
 from engines.timing import latency_seconds
+from vdsr.cache import cache_dir
 from vdsr.engine import Engine, EngineUnavailableError
 
 __all__ = ["PROBE_SIZE", "cache_file", "fastest_admitted", "pick_key", "probe_seconds"]

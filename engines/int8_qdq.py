@@ -25,8 +25,9 @@ import numpy as np
 import onnx
 
 from engines.calibration import calibration_patches, shipped_patches
-from engines.onnx_cache import cache_dir, file_sha256, onnx_for
+from engines.onnx_cache import onnx_for
 from engines.onnx_export import save_onnx
+from vdsr.cache import cache_dir, file_sha256
 from vdsr.checkpoint import read_onnx_metadata
 from vdsr.data import data_dir
 from vdsr.engine import EngineUnavailableError

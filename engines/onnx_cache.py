@@ -9,33 +9,17 @@ sha256, so a retrained checkpoint never reuses a stale export.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 from pathlib import Path
 
 from engines.contract import EngineFileError, require_file
+from vdsr.cache import cache_dir, file_sha256
 
-__all__ = ["CHECKPOINT_SUFFIXES", "cache_dir", "file_sha256", "onnx_for"]
+__all__ = ["CHECKPOINT_SUFFIXES", "onnx_for"]
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_SUFFIXES = (".safetensors",)
-
-
-def cache_dir() -> Path:
-    """``$VDSR_CACHE_DIR`` or ``~/.cache/vdsr`` (not created here)."""
-    env = os.environ.get("VDSR_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "vdsr"
-
-
-def file_sha256(path: str | Path) -> str:
-    """The hex sha256 of a file, read in 1 MiB blocks: cache keys and reports name a model by its content."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def onnx_for(model: str | Path, engine: str) -> Path:

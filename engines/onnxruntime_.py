@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from engines.contract import EngineFileError, check_input, check_io
-from engines.onnx_cache import cache_dir, onnx_for
+from engines.onnx_cache import onnx_for
+from vdsr.cache import cache_dir
 from vdsr.checkpoint import read_onnx_metadata
 from vdsr.cpu import thread_budget
 from vdsr.engine import EngineUnavailableError

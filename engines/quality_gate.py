@@ -23,8 +23,8 @@ import numpy as np
 from engines.factory import load_upscaler
 from engines.fingerprint import runtime_versions
 from engines.json_cache import JsonCache
-from engines.onnx_cache import cache_dir, file_sha256
 from engines.torch_ import TorchEngine, TorchOptions
+from vdsr.cache import cache_dir, file_sha256
 from vdsr.cpu import cpu_name
 from vdsr.engine import Engine
 from vdsr.evaluate import evaluate

@@ -17,11 +17,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from engines.contract import EngineFileError, check_input, check_io, require_file
-from engines.onnx_cache import cache_dir, onnx_for
+from engines.onnx_cache import onnx_for
 from engines.trt_build import build_engine
 from engines.trt_profile import DEFAULT_PROFILE, ShapeProfile
 from engines.trt_runtime import require_tensorrt
 from engines.trt_sidecar import read_sidecar
+from vdsr.cache import cache_dir
 
 __all__ = ["TensorRTEngine", "TensorRTOptions"]
 

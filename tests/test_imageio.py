@@ -207,7 +207,7 @@ def test_metadata_is_optional_and_never_an_error(tmp_path: Path) -> None:
 def test_phone_and_web_photo_formats_are_read_upright_with_their_metadata(
     tmp_path: Path, data_root: Path, suffix: str
 ) -> None:
-    from vdsr.weights import input_kind
+    from vdsr.weights import InputKind, input_kind
 
     rgb = read_image(data_root / "Set5" / "bird.png")[:96, :160]
     exif = Image.Exif()
@@ -219,7 +219,7 @@ def test_phone_and_web_photo_formats_are_read_upright_with_their_metadata(
     assert np.abs(img.astype(int) - np.rot90(rgb, -1)).mean() < 4  # the picture, lossy-coded
     meta = read_meta(path)
     assert meta.icc_profile == _profile() and Image.Exif().load(meta.exif) is None
-    assert input_kind(path) == "lossy"
+    assert input_kind(path) == InputKind("lossy")
 
 
 def test_heic_without_its_reader_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

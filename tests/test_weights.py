@@ -15,10 +15,13 @@ from vdsr.evaluate import evaluate
 from vdsr.pipeline import Upscaler
 from vdsr.weights import (
     DEFAULT_MODEL,
+    MODEL_DESCRIPTIONS,
     REAL_MODEL,
     WEIGHTS_DIR,
+    InputKind,
     input_kind,
     jpeg_quality,
+    offered_models,
     pick_model,
     resolve_model,
     shipped_models,
@@ -58,18 +61,17 @@ def picture() -> Image.Image:
 @pytest.mark.parametrize(
     ("name", "options", "kind"),
     [
-        ("a.png", {}, "lossless"),
-        ("a.bmp", {}, "lossless"),
-        ("a.tiff", {}, "lossless"),
-        ("a.jpg", {}, "lossy"),
-        ("a.jpg", {"quality": 92}, "lossy"),
-        ("a.jpg", {"quality": 93}, "near-lossless"),
-        ("a.jpg", {"quality": 98, "subsampling": 0}, "near-lossless"),
-        ("a.webp", {"lossless": True}, "lossless"),
-        ("a.webp", {"quality": 80}, "lossy"),
+        ("a.png", {}, InputKind("lossless")),
+        ("a.bmp", {}, InputKind("lossless")),
+        ("a.tiff", {}, InputKind("lossless")),
+        ("a.jpg", {}, InputKind("lossy", 75)),
+        ("a.jpg", {"quality": 92}, InputKind("lossy", 92)),
+        ("a.jpg", {"quality": 98, "subsampling": 0}, InputKind("lossy", 98)),
+        ("a.webp", {"lossless": True}, InputKind("lossless")),
+        ("a.webp", {"quality": 80}, InputKind("lossy")),
     ],
 )
-def test_input_kind_of_images(tmp_path: Path, picture: Image.Image, name: str, options: dict, kind: str) -> None:
+def test_input_kind_of_images(tmp_path: Path, picture: Image.Image, name: str, options: dict, kind: InputKind) -> None:
     path = tmp_path / name
     picture.save(path, **options)
     assert input_kind(path) == kind
@@ -78,9 +80,9 @@ def test_input_kind_of_images(tmp_path: Path, picture: Image.Image, name: str, o
 def test_input_kind_reads_the_content_not_the_name(tmp_path: Path, picture: Image.Image) -> None:
     path = tmp_path / "really-a-jpeg.png"
     picture.save(path, format="JPEG")
-    assert input_kind(path) == "lossy"
+    assert input_kind(path) == InputKind("lossy", 75)
     (tmp_path / "notes.png").write_text("not an image")
-    assert input_kind(tmp_path / "notes.png") == "lossless"  # reading it reports the real problem
+    assert input_kind(tmp_path / "notes.png") == InputKind("lossless")  # reading it reports the real problem
 
 
 def test_jpeg_quality_is_read_from_the_quantisation_tables(tmp_path: Path, picture: Image.Image) -> None:
@@ -95,18 +97,39 @@ def test_jpeg_quality_is_read_from_the_quantisation_tables(tmp_path: Path, pictu
 
 
 def test_videos_are_compressed() -> None:
-    assert input_kind("clip.MP4") == "video" and input_kind("tape.mkv") == "video"
+    assert input_kind("clip.MP4") == InputKind("video") == input_kind("tape.mkv")
 
 
-def test_pick_model_by_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("kind", "model", "reason"),
+    [
+        (InputKind("video"), REAL_MODEL, "video is always lossy-compressed"),
+        (InputKind("lossy"), REAL_MODEL, "the image is lossy-compressed (HEIC, AVIF or lossy WebP)"),
+        (InputKind("lossy", 87), REAL_MODEL, "the image is a JPEG of quality 87, lossy-compressed"),
+        (InputKind("lossy", 88), f"{REAL_MODEL}@0.75", "the image is a JPEG of quality 88, lightly compressed"),
+        (InputKind("lossy", 95), f"{REAL_MODEL}@0.75", "the image is a JPEG of quality 95, lightly compressed"),
+        (InputKind("lossy", 96), DEFAULT_MODEL, "the image is a JPEG of quality 96, nearly lossless"),
+        (InputKind("lossless"), DEFAULT_MODEL, "the image is stored losslessly"),
+    ],
+)
+def test_pick_model_by_kind(kind: InputKind, model: str, reason: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(weights, "shipped_models", lambda: [DEFAULT_MODEL, REAL_MODEL])
-    assert pick_model("video")[0] == REAL_MODEL
-    assert pick_model("lossy") == (REAL_MODEL, "the image is lossy-compressed (JPEG, HEIC, AVIF or lossy WebP)")
-    assert pick_model("lossless")[0] == DEFAULT_MODEL
-    assert pick_model("near-lossless") == (DEFAULT_MODEL, "the image is a JPEG of quality 93 or more, nearly lossless")
+    assert pick_model(kind) == (model, reason)
+    assert model in offered_models()
+
+
+def test_without_the_real_model_every_pick_is_the_clean_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(weights, "shipped_models", lambda: [DEFAULT_MODEL])
-    name, reason = pick_model("video")
-    assert name == DEFAULT_MODEL and f"{REAL_MODEL} is not installed" in reason
+    assert offered_models() == [DEFAULT_MODEL]
+    for kind in (InputKind("video"), InputKind("lossy", 90)):
+        name, reason = pick_model(kind)
+        assert name == DEFAULT_MODEL and f"{REAL_MODEL} is not installed" in reason
+
+
+def test_every_offered_model_says_what_it_is_for() -> None:
+    assert offered_models() == [DEFAULT_MODEL, REAL_MODEL, f"{REAL_MODEL}@0.75"]
+    assert MODEL_DESCRIPTIONS[f"{REAL_MODEL}@0.75"].endswith("for JPEGs of quality 88 to 95")
+    assert set(MODEL_DESCRIPTIONS) == set(offered_models())
 
 
 @pytest.mark.parametrize("name", [n for n in shipped_models() if n != DEFAULT_MODEL])

@@ -1,8 +1,7 @@
 """Blend two checkpoints of one architecture: ``python -m training.interpolate A B --alpha 0.7 --out C``.
 
-A fine-tune and the weights it started from lie in one basin, so their weighted average trades one
-model's skill for the other's smoothly (Wortsman et al., "Robust fine-tuning of zero-shot models",
-2022). Here it sets how much of the clean model's sharpness the real-world model keeps.
+The shipped pair needs no file (``--model vdsr-20-real@0.7``); this writes the blend of any model and
+its fine-tune, to score it (``vdsr.blend`` says why a blend works).
 """
 
 from __future__ import annotations
@@ -10,28 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
+from vdsr.blend import blend_checkpoints
 
-from vdsr.checkpoint import load_checkpoint, save_checkpoint
-from vdsr.models import VDSR
-
-__all__ = ["interpolate", "main"]
-
-
-def interpolate(a: VDSR, b: VDSR, alpha: float) -> VDSR:
-    """``(1 - alpha) * a + alpha * b``, parameter by parameter, as a new network."""
-    if a.config != b.config:
-        raise ValueError(f"cannot blend {a.config.name} with {b.config.name}")
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    sb = b.state_dict()
-    blended = {
-        k: torch.lerp(v.float(), sb[k].float(), alpha).to(v.dtype) if v.is_floating_point() else sb[k]
-        for k, v in a.state_dict().items()
-    }
-    out = VDSR(a.config)
-    out.load_state_dict(blended)
-    return out.eval()
+__all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,10 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--alpha", type=float, required=True)
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
-    a, _ = load_checkpoint(args.a)
-    b, info_b = load_checkpoint(args.b)
-    training = {"blend": {"a": str(args.a), "b": str(args.b), "alpha": args.alpha}, "b": info_b.training}
-    save_checkpoint(args.out, interpolate(a, b, args.alpha), scales=info_b.scales, training=training)
+    blend_checkpoints(args.a, args.b, args.alpha, args.out)
     print(f"wrote {args.out}")  # noqa: T201
     return 0
 

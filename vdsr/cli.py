@@ -117,7 +117,7 @@ def _video_progress(bar: tqdm) -> Callable[[int, int], None]:
 
 def _model_identity(model: str | None, upscaler: Upscaler, ensemble: bool) -> dict[str, object]:
     """What names the model in a video job's manifest: file name and SHA-256, backend and precision."""
-    from engines.onnx_cache import file_sha256
+    from vdsr.cache import file_sha256
 
     path = resolve_model(model)
     engine = upscaler.refine.refine if isinstance(upscaler.refine, SelfEnsemble) else upscaler.refine
@@ -178,7 +178,7 @@ def _upscale_video(args: argparse.Namespace, src: Path, dst: Path) -> int:
     if args.ray is not None and importlib.util.find_spec("ray") is None:
         raise ValueError(RAY_MISSING)
     devices = _cuda_devices(args.devices) if args.devices is not None else ()
-    model = _model_for(args, "video")
+    model = _model_for(args, InputKind("video"))
     upscaler = _load_upscaler(model, args.engine, tile=args.tile, ensemble=args.ensemble)
     if args.frames:
         for path in extract_frames(src, indices, upscaler, args.scale, dst, deinterlace=args.deinterlace):
@@ -307,8 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--model",
         default=None,
-        help="shipped name, checkpoint or VDSR .onnx export (default: vdsr-20-real for video, JPEG "
-        "below quality 93, HEIC, AVIF and lossy WebP; vdsr-20 for the rest)",
+        help="shipped name, checkpoint or VDSR .onnx export; vdsr-20-real@0.5 blends in vdsr-20 to keep more "
+        "detail (0 to 1). Default: vdsr-20-real for video, JPEG below quality 88, HEIC, AVIF and lossy WebP; "
+        "vdsr-20-real@0.75 for JPEG 88-95; vdsr-20 for the rest",
     )
     up.add_argument(
         "--engine",

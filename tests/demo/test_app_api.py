@@ -14,7 +14,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from demo.engine_menu import EngineMenu
-from vdsr.weights import WEIGHTS_DIR, pick_model
+from vdsr.weights import WEIGHTS_DIR, InputKind, pick_model
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "engines" / "gate_images" / "head.png"  # 280x280 Set5 image
@@ -155,7 +155,8 @@ def test_automatic_model_follows_the_upload(client, tmp_path: Path) -> None:
     jpeg = tmp_path / "photo.jpg"
     with Image.open(_small_png(tmp_path)) as im:
         im.save(jpeg, quality=70)
-    name, reason = pick_model("lossy")  # vdsr-20-real once shipped, else vdsr-20 saying the other is missing
+    # vdsr-20-real once shipped, else vdsr-20 saying the other is missing
+    name, reason = pick_model(InputKind("lossy", 70))
     *_, line = client.predict(handle_file(jpeg), "x2", 2.5, "auto", "torch", api_name="/upscale_image")
     assert line == f"Model {name}: {reason}. Ran on torch (fp32)."
 

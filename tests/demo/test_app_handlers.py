@@ -321,7 +321,7 @@ def test_an_interlaced_upload_is_described_as_such(tmp_path: Path, clip: Path) -
 def test_warm_up_builds_every_models_engine(
     tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A JPEG or a video runs vdsr-20-real and a PNG vdsr-20: neither first request waits for ``auto``."""
+    """A JPEG or a video runs vdsr-20-real or its blend and a PNG vdsr-20: no first request waits for ``auto``."""
     import shutil
 
     import demo.models

@@ -17,9 +17,11 @@ from demo.models import AUTOMATIC, ModelCatalog, ModelPick, Run
 from demo.state import AppState
 from demo.workdir import WorkDir
 from vdsr.pipeline import Upscaler
-from vdsr.weights import MODEL_DESCRIPTIONS
+from vdsr.weights import MODEL_DESCRIPTIONS, InputKind
 
-LOSSY = "the image is lossy-compressed (JPEG, HEIC, AVIF or lossy WebP)"
+LOSSY = "the image is lossy-compressed (HEIC, AVIF or lossy WebP)"
+BLEND = "vdsr-20-real@0.75"
+JPEG_90 = "the image is a JPEG of quality 90, lightly compressed"
 LOSSLESS = "the image is stored losslessly"
 
 
@@ -48,37 +50,42 @@ def _image(tmp_path: Path, name: str, **save: int) -> Path:
 def test_menu_lists_automatic_then_each_model_with_what_it_is_for(weights: Path) -> None:
     models = ModelCatalog.discover({})
     assert models.default() == AUTOMATIC
-    assert [value for _, value in models.menu()] == [AUTOMATIC, "vdsr-20", "vdsr-20-real"]
+    assert [value for _, value in models.menu()] == [AUTOMATIC, "vdsr-20", "vdsr-20-real", BLEND]
     labels = dict((value, label) for label, value in models.menu())
-    assert labels["vdsr-20-real"] == f"vdsr-20-real: {MODEL_DESCRIPTIONS['vdsr-20-real']}"
-    assert labels["vdsr-20"] == f"vdsr-20: {MODEL_DESCRIPTIONS['vdsr-20']}"
+    for name in ("vdsr-20", "vdsr-20-real", BLEND):
+        assert labels[name] == f"{name}: {MODEL_DESCRIPTIONS[name]}"
     rows = [row[:2] for row in models.table()]
-    assert rows == [[name, MODEL_DESCRIPTIONS[name]] for name in ("vdsr-20", "vdsr-20-real")]
+    assert rows == [[name, MODEL_DESCRIPTIONS[name]] for name in ("vdsr-20", "vdsr-20-real", BLEND)]
 
 
 def test_automatic_follows_the_input(weights: Path) -> None:
     models = ModelCatalog.discover({})
-    assert models.pick(AUTOMATIC, "lossy") == ModelPick("vdsr-20-real", LOSSY)
-    assert models.pick(None, "video") == ModelPick("vdsr-20-real", "video is always lossy-compressed")
-    assert models.pick(AUTOMATIC, "lossless") == ModelPick("vdsr-20", LOSSLESS)
-    assert models.pick("vdsr-20", "lossy") == ModelPick("vdsr-20", "chosen in the menu")
-    assert models.pick(AUTOMATIC, "lossy", "for input with JPEG quality 50 damage").reason == (
+    lossy = InputKind("lossy")
+    assert models.pick(AUTOMATIC, lossy) == ModelPick("vdsr-20-real", LOSSY)
+    assert models.pick(AUTOMATIC, InputKind("lossy", 90)) == ModelPick(BLEND, JPEG_90)
+    assert models.pick(None, InputKind("video")) == ModelPick("vdsr-20-real", "video is always lossy-compressed")
+    assert models.pick(AUTOMATIC, InputKind("lossless")) == ModelPick("vdsr-20", LOSSLESS)
+    assert models.pick("vdsr-20", lossy) == ModelPick("vdsr-20", "chosen in the menu")
+    assert models.pick(AUTOMATIC, lossy, "for input with JPEG quality 50 damage").reason == (
         f"for input with JPEG quality 50 damage, {LOSSY}"
     )
-    with pytest.raises(gr.Error, match="Unknown model 'vdsr-30'; available: auto, vdsr-20, vdsr-20-real"):
-        models.pick("vdsr-30", "lossy")
+    with pytest.raises(gr.Error, match=f"Unknown model 'vdsr-30'; available: auto, vdsr-20, vdsr-20-real, {BLEND}"):
+        models.pick("vdsr-30", lossy)
 
 
 def test_without_the_real_world_model_automatic_says_so(weights: Path) -> None:
     (weights / "vdsr-20-real.safetensors").unlink()
-    pick = ModelCatalog.discover({}).pick(AUTOMATIC, "lossy")
+    models = ModelCatalog.discover({})
+    assert [value for _, value in models.menu()] == [AUTOMATIC, "vdsr-20"]  # no blend without both models
+    pick = models.pick(AUTOMATIC, InputKind("lossy"))
     assert pick == ModelPick("vdsr-20", f"{LOSSY}, but vdsr-20-real is not installed")
 
 
 def test_a_pinned_model_is_the_default(weights: Path, tiny_checkpoint: Path) -> None:
     models = ModelCatalog.discover({"VDSR_MODEL": str(tiny_checkpoint)})
-    assert [value for _, value in models.menu()] == ["tiny", AUTOMATIC, "vdsr-20", "vdsr-20-real"]
-    assert models.default() == "tiny" and models.pick(None, "lossy") == ModelPick("tiny", "chosen in the menu")
+    assert [value for _, value in models.menu()] == ["tiny", AUTOMATIC, "vdsr-20", "vdsr-20-real", BLEND]
+    assert models.default() == "tiny"
+    assert models.pick(None, InputKind("lossy")) == ModelPick("tiny", "chosen in the menu")
     assert models.menu()[0][0] == "tiny: the checkpoint set by VDSR_MODEL"
 
 
@@ -87,11 +94,15 @@ def test_each_result_says_which_model_ran_and_why(weights: Path, tmp_path: Path)
     jpeg = _image(tmp_path, "photo.jpg", quality=60)
     png = _image(tmp_path, "drawing.png")
     *_, line = handlers.upscale_image(str(jpeg), engine="torch")
-    assert line == f"Model vdsr-20-real: {LOSSY}. Ran on torch (fp32)."
+    assert line == "Model vdsr-20-real: the image is a JPEG of quality 60, lossy-compressed. Ran on torch (fp32)."
+    *_, line = handlers.upscale_image(str(_image(tmp_path, "phone.jpg", quality=90)), engine="torch")
+    assert line == f"Model {BLEND}: {JPEG_90}. Ran on torch (fp32)."
     *_, line = handlers.upscale_image(str(png), engine="torch", ensemble=True)
     assert line == f"Model vdsr-20: {LOSSLESS}. Ran on torch (fp32), x8 self-ensemble."
     table, caption, *_, line = handlers.compare_image(str(png), "x2", engine="torch", damage="jpeg:50")
-    assert line.startswith("Model vdsr-20-real: for input with JPEG quality 50 damage, ")
+    assert line.startswith(
+        "Model vdsr-20-real: for input with JPEG quality 50 damage, the image is a JPEG of quality 50,"
+    )
     assert caption.startswith("x2: ground truth 40x32 downscaled to 20x16, damage: JPEG quality 50, restored to 40x32")
     assert [row[0] for row in table["data"]] == ["bicubic", "VDSR", "gain"]
     *_, line = handlers.compare_image(str(jpeg), "x2", model=AUTOMATIC, engine="torch")

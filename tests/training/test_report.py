@@ -42,20 +42,3 @@ def test_ship_records_the_figures_it_measures(small_data: Path, tiny_checkpoint:
     assert info.evaluation == evaluation
     assert set(info.evaluation["psnr"]) == {"2"} and set(info.evaluation["degraded_psnr"]["jpeg:50"]) == {"2"}
     assert info.evaluation["degraded_psnr"]["jpeg:50"]["2"] < info.evaluation["psnr"]["2"]
-
-
-def test_interpolate_blends_weights_linearly() -> None:
-    import pytest
-    import torch
-
-    from tests.conftest import make_model
-    from training.interpolate import interpolate
-
-    a, b = make_model(seed=0), make_model(seed=1)
-    for alpha, want in ((0.0, a), (1.0, b)):
-        got = interpolate(a, b, alpha).state_dict()
-        assert all(torch.equal(got[k], v) for k, v in want.state_dict().items())
-    mid = interpolate(a, b, 0.25).state_dict()["tail.weight"]
-    torch.testing.assert_close(mid, 0.75 * a.state_dict()["tail.weight"] + 0.25 * b.state_dict()["tail.weight"])
-    with pytest.raises(ValueError, match="alpha"):
-        interpolate(a, b, 1.5)
