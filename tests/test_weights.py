@@ -159,3 +159,18 @@ def test_below_x2_the_models_still_beat_bicubic(data_root: Path) -> None:
     jpeg = {s.method: s.psnr for s in evaluate(methods, images, [1], with_ssim=False, degradation="jpeg:50")}
     assert clean["m"] - clean["bicubic"] >= 3.0
     assert jpeg["m"] - jpeg["bicubic"] >= 0.9  # at x1, "bicubic" is the damaged input itself
+
+
+def test_the_automatic_choice_for_a_jpeg_follows_its_quality(data_root: Path) -> None:
+    """The quality bounds of JPEG_STRENGTHS, measured on Set5 at x2: the model picked for quality 90 (the
+    blend) leads both shipped models there (by 0.10 dB), and the one picked for 75 (vdsr-20-real) leads
+    the blend (by 0.31 dB)."""
+    images = load_rgb_folder(data_root / "Set5")
+    names = (DEFAULT_MODEL, f"{REAL_MODEL}@0.75", REAL_MODEL)
+    methods = {name: load_upscaler(name, "torch") for name in names}
+    for quality in (90, 75):
+        scores = {
+            s.method: s.psnr for s in evaluate(methods, images, [2], with_ssim=False, degradation=f"jpeg:{quality}")
+        }
+        picked = pick_model(InputKind("lossy", quality))[0]
+        assert all(scores[picked] >= scores[n] + 0.05 for n in names if n != picked), (quality, scores)

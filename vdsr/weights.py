@@ -55,8 +55,10 @@ DEFAULT_MODEL = "vdsr-20"
 REAL_MODEL = "vdsr-20-real"
 # The strength of vdsr-20-real (its share of the blend with vdsr-20, vdsr.blend) for a JPEG of at least
 # this quality, highest first; below the last, full strength. Chosen on Set5 at x2/x3/x4 (docs/real-world.md):
-# 0.75 leads from quality 88 to 95 (by 0.11 dB at 90 and 0.27 at 93, at x2), and from 96 vdsr-20 leads it.
-# A second blend at 0.5 would gain at most 0.07 dB more, at 94 to 96, for another engine to build and gate.
+# from quality 88 to 95 the 0.75 blend scores above both models at x3 and x4, and at x2 from 90 (by 0.10 dB
+# at 90 and 0.22 at 93; 0.01 below vdsr-20-real at 88); from 96 vdsr-20 leads it at x3 and x4.
+# Other strengths would gain at most 0.07 dB more (0.5 at 94 to 96, 0.25 at 96 to 98), each for one more
+# engine to build and gate.
 JPEG_STRENGTHS: tuple[tuple[int, float], ...] = ((96, 0.0), (88, 0.75))
 
 
