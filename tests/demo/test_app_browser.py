@@ -245,7 +245,7 @@ def test_an_iphone_photo_upscales(page, tmp_path: Path) -> None:
     page.locator("#image-input input[type=file]").set_input_files(upload, timeout=30_000)
     status = page.locator("#image-status")
     status.get_by_text("120x80 image").wait_for(timeout=30_000)
-    assert "vdsr-20-real: the image is lossy-compressed (JPEG, HEIC" in status.inner_text()
+    assert "vdsr-20-real: the image is lossy-compressed (HEIC, AVIF" in status.inner_text()
     page.locator("#upscale-button").click()
     page.locator("#upscale-info").get_by_text("Ran on ").wait_for(timeout=60_000)
     page.locator("#upscale-slider img").nth(1).wait_for(state="visible", timeout=60_000)
