@@ -62,3 +62,17 @@ def test_interpolate_writes_any_pair(tiny_checkpoint: Path, tmp_path: Path) -> N
     assert interpolate_main([str(tiny_checkpoint), str(other), "--alpha", "0.5", "--out", str(out)]) == 0
     info = read_checkpoint_info(out)
     assert info.training["blend"] == {"a": tiny_checkpoint.name, "b": "b.safetensors", "alpha": 0.5}
+
+
+def test_two_processes_making_one_blend_both_get_it_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Video workers and folder runs may resolve the same blend at once; each write goes through its own
+    temporary, so neither fails and the file is whole."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    monkeypatch.setenv("VDSR_CACHE_DIR", str(tmp_path))
+    # spawn, not fork: a forked child of a process that has started torch's thread pools can deadlock
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        paths = list(pool.map(resolve_model, [f"{REAL_MODEL}@0.4", f"{REAL_MODEL}@0.40"]))
+    assert paths[0] == paths[1] and load_checkpoint(paths[0])[1].training["blend"]["alpha"] == 0.4
+    assert [p.name for p in paths[0].parent.iterdir()] == [f"{REAL_MODEL}@0.4.safetensors"]

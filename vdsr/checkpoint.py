@@ -18,6 +18,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
 from vdsr.config import ModelConfig
+from vdsr.files import written_whole
 from vdsr.models import VDSR, build_model
 
 if TYPE_CHECKING:
@@ -70,9 +71,8 @@ def save_checkpoint(
         "evaluation": json.dumps(evaluation or {}, sort_keys=True),
     }
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(save(tensors, metadata=metadata))  # not save_file, whose files get mode 0600
-    tmp.replace(path)
+    with written_whole(path) as tmp:  # a unique temporary: two processes may write one blend at once
+        tmp.write_bytes(save(tensors, metadata=metadata))  # not save_file, whose files get mode 0600
     return path
 
 
