@@ -17,9 +17,9 @@ import numpy as np
 
 from demo.errors import user_error
 from vdsr.degrade import protocol_pair
+from vdsr.input_kind import InputKind
 from vdsr.metrics import psnr, ssim
 from vdsr.pipeline import InputError, Upscaler, from_float, to_float
-from vdsr.weights import InputKind
 
 __all__ = ["DAMAGE_CHOICES", "METRIC_HEADERS", "Comparison", "compare", "damage_kind", "damage_label", "protocol_input"]
 

@@ -34,8 +34,8 @@ from demo.output_format import check_format, save_animation, save_result
 from demo.state import AppState
 from vdsr.animation import frame_count
 from vdsr.imageio import read_meta, write_image
+from vdsr.input_kind import input_kind
 from vdsr.resize import scaled_size
-from vdsr.weights import input_kind
 
 __all__ = ["ImageHandlers"]
 

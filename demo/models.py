@@ -25,8 +25,9 @@ from demo.errors import SetupError, user_error
 from engines import create_engine, load_upscaler
 from vdsr.checkpoint import CheckpointError, read_checkpoint_info, read_model_config
 from vdsr.engine import EngineUnavailableError
+from vdsr.input_kind import InputKind
 from vdsr.pipeline import InputError, UpscaleLimits, Upscaler
-from vdsr.weights import DEFAULT_MODEL, MODEL_DESCRIPTIONS, InputKind, offered_models, pick_model, resolve_model
+from vdsr.weights import DEFAULT_MODEL, MODEL_DESCRIPTIONS, offered_models, pick_model, resolve_model
 
 __all__ = ["AUTOMATIC", "MODEL_ENV", "MODELS_TABLE_HEADERS", "ModelCatalog", "ModelPick", "Run"]
 

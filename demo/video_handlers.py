@@ -22,10 +22,10 @@ from demo.state import AppState
 from demo.video_job import VideoJob
 from demo.video_plan import VideoPlan
 from vdsr.imageio import write_image
+from vdsr.input_kind import InputKind
 from vdsr.pipeline import InputError, Upscaler
 from vdsr.video import VideoError, VideoResult, as_displayed
 from vdsr.video import upscale_video as video_upscale
-from vdsr.weights import InputKind
 
 __all__ = ["VideoHandlers"]
 

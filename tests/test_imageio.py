@@ -207,7 +207,7 @@ def test_metadata_is_optional_and_never_an_error(tmp_path: Path) -> None:
 def test_phone_and_web_photo_formats_are_read_upright_with_their_metadata(
     tmp_path: Path, data_root: Path, suffix: str
 ) -> None:
-    from vdsr.weights import InputKind, input_kind
+    from vdsr.input_kind import InputKind, input_kind
 
     rgb = read_image(data_root / "Set5" / "bird.png")[:96, :160]
     exif = Image.Exif()

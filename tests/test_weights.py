@@ -2,9 +2,7 @@
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from engines import load_upscaler
 from vdsr import weights
@@ -12,15 +10,13 @@ from vdsr.checkpoint import load_checkpoint
 from vdsr.config import ModelConfig
 from vdsr.data import load_rgb_folder
 from vdsr.evaluate import evaluate
+from vdsr.input_kind import InputKind
 from vdsr.pipeline import Upscaler
 from vdsr.weights import (
     DEFAULT_MODEL,
     MODEL_DESCRIPTIONS,
     REAL_MODEL,
     WEIGHTS_DIR,
-    InputKind,
-    input_kind,
-    jpeg_quality,
     offered_models,
     pick_model,
     resolve_model,
@@ -51,53 +47,6 @@ def test_default_model_beats_bicubic_and_matches_its_recorded_figures(data_root:
         assert scores["vdsr", scale] - scores["bicubic", scale] >= MIN_GAIN_DB[scale], scale
         # The figures written into the checkpoint (and the README) are what this code measures.
         assert scores["vdsr", scale] == pytest.approx(info.evaluation["psnr"][str(scale)], abs=0.01)
-
-
-@pytest.fixture()
-def picture() -> Image.Image:
-    return Image.fromarray((np.random.default_rng(0).random((24, 32, 3)) * 255).astype(np.uint8))
-
-
-@pytest.mark.parametrize(
-    ("name", "options", "kind"),
-    [
-        ("a.png", {}, InputKind("lossless")),
-        ("a.bmp", {}, InputKind("lossless")),
-        ("a.tiff", {}, InputKind("lossless")),
-        ("a.jpg", {}, InputKind("lossy", 75)),
-        ("a.jpg", {"quality": 92}, InputKind("lossy", 92)),
-        ("a.jpg", {"quality": 98, "subsampling": 0}, InputKind("lossy", 98)),
-        ("a.webp", {"lossless": True}, InputKind("lossless")),
-        ("a.webp", {"quality": 80}, InputKind("lossy")),
-    ],
-)
-def test_input_kind_of_images(tmp_path: Path, picture: Image.Image, name: str, options: dict, kind: InputKind) -> None:
-    path = tmp_path / name
-    picture.save(path, **options)
-    assert input_kind(path) == kind
-
-
-def test_input_kind_reads_the_content_not_the_name(tmp_path: Path, picture: Image.Image) -> None:
-    path = tmp_path / "really-a-jpeg.png"
-    picture.save(path, format="JPEG")
-    assert input_kind(path) == InputKind("lossy", 75)
-    (tmp_path / "notes.png").write_text("not an image")
-    assert input_kind(tmp_path / "notes.png") == InputKind("lossless")  # reading it reports the real problem
-
-
-def test_jpeg_quality_is_read_from_the_quantisation_tables(tmp_path: Path, picture: Image.Image) -> None:
-    for quality in range(1, 101):
-        path = tmp_path / f"q{quality}.jpg"
-        picture.save(path, quality=quality)
-        with Image.open(path) as im:
-            assert jpeg_quality(im) == quality
-    picture.save(tmp_path / "a.png")
-    with Image.open(tmp_path / "a.png") as im:
-        assert jpeg_quality(im) is None
-
-
-def test_videos_are_compressed() -> None:
-    assert input_kind("clip.MP4") == InputKind("video") == input_kind("tape.mkv")
 
 
 @pytest.mark.parametrize(

@@ -25,11 +25,12 @@ from vdsr.evaluate import PAPER_SET5, Lanczos, Method, evaluate, format_degradat
 from vdsr.files import same_file
 from vdsr.folders import upscale_folder, upscale_image_file
 from vdsr.imageio import ImageReadError, ImageWriteError, check_output, read_image
+from vdsr.input_kind import InputKind, input_kind
 from vdsr.pipeline import NETWORK_MIN_SCALE, InputError, Upscaler
 from vdsr.video import OUTPUT_SUFFIXES, VIDEO_SUFFIXES, VideoError  # plain Python: PyAV loads only for video
 from vdsr.video.errors import RAY_MISSING
 from vdsr.video.formats import DEFAULT_PRESET, DEINTERLACE_MODES
-from vdsr.weights import InputKind, input_kind, pick_model, resolve_model
+from vdsr.weights import pick_model, resolve_model
 
 __all__ = ["main"]
 

@@ -3,26 +3,20 @@
 Two models ship. ``vdsr-20`` is trained on clean bicubic downscales (the paper's protocol) and is
 best on lossless images and on JPEGs saved at quality 96 or above; ``vdsr-20-real`` is also trained
 on JPEG, H.264 and MPEG-2 damage and is best on the rest of compressed input: every video, JPEGs
-below quality 88, HEIC, AVIF and lossy WebP. Between them, a blend of the two
-(``vdsr-20-real@0.75``, :mod:`vdsr.blend`) suits lightly compressed JPEGs, as phones write them
-(docs/real-world.md has the figures).
+below quality 88 (and PNGs made from them, :mod:`vdsr.input_kind`), HEIC, AVIF and lossy WebP.
+Between them, a blend of the two (``vdsr-20-real@0.75``, :mod:`vdsr.blend`) suits lightly
+compressed JPEGs, as phones write them (docs/real-world.md has the figures).
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import Literal
 
-from PIL import Image
-
-import vdsr.imageio  # noqa: F401 - registers the HEIC reader with PIL, for input_kind
 from vdsr.blend import SEPARATOR, blend_checkpoints, format_strength, split_strength
 from vdsr.cache import cache_dir, file_sha256
 from vdsr.checkpoint import CheckpointError
-from vdsr.video.formats import VIDEO_SUFFIXES
+from vdsr.input_kind import InputKind
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -31,10 +25,6 @@ __all__ = [
     "REAL_MODEL",
     "WEIGHTS_DIR",
     "blend_name",
-    "Compression",
-    "InputKind",
-    "input_kind",
-    "jpeg_quality",
     "offered_models",
     "pick_model",
     "real_strength",
@@ -85,44 +75,6 @@ MODEL_DESCRIPTIONS = {
     **_blend_descriptions(),
 }
 
-Compression = Literal["video", "lossy", "lossless"]
-
-
-@dataclass(frozen=True)
-class InputKind:
-    """What an input is, as far as the choice of model goes: how it is stored, and a JPEG's quality."""
-
-    compression: Compression
-    jpeg_quality: int | None = None
-
-
-# libjpeg's luminance quantisation table at quality 50 (ITU-T T.81, Annex K); every IJG quality scales it.
-_IJG_LUMA = (
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
-)  # fmt: skip
-
-
-@cache
-def _ijg_luma_sum(quality: int) -> int:
-    """Sum of the baseline luminance table libjpeg writes at ``quality`` (jpeg_quality_scaling)."""
-    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
-    return sum(min(max((q * scale + 50) // 100, 1), 255) for q in _IJG_LUMA)
-
-
-def jpeg_quality(im: Image.Image) -> int | None:
-    """The quality (1-100) a JPEG was saved at: the IJG quality whose luminance table sums nearest to its own.
-
-    Exact for libjpeg's tables (PIL, most software); the nearest equivalent for a camera's own
-    tables. None when the image carries no quantisation tables (not a JPEG).
-    """
-    tables = getattr(im, "quantization", None)
-    if not tables:
-        return None
-    luma = sum(tables[min(tables)])
-    return min(range(100, 0, -1), key=lambda q: abs(_ijg_luma_sum(q) - luma))
-
 
 def shipped_models() -> list[str]:
     """Names of the checkpoints in ``weights/``, default first."""
@@ -170,31 +122,6 @@ def resolve_model(name_or_path: str | Path | None = None) -> Path:
     raise CheckpointError(f"unknown model {value!r}: not a file, and not a shipped model ({known})")
 
 
-def _webp_is_lossy(path: Path) -> bool:
-    """A WebP file is lossy when it holds a ``VP8 `` bitstream; ``VP8L`` is lossless (RIFF chunk ids)."""
-    data = path.read_bytes()[: 1 << 16]
-    return b"VP8 " in data[12:] and b"VP8L" not in data[12:]
-
-
-def input_kind(path: str | Path) -> InputKind:
-    """What a file is, as far as the choice of model goes: judged by its content, not only its name."""
-    path = Path(path)
-    if path.suffix.lower() in VIDEO_SUFFIXES:
-        return InputKind("video")
-    try:
-        with Image.open(path) as im:
-            fmt, quality = im.format, jpeg_quality(im)
-    except OSError:
-        return InputKind("lossless")  # not an image PIL knows; reading it will report the real problem
-    if fmt in ("JPEG", "MPO"):
-        return InputKind("lossy", quality)
-    if fmt == "WEBP":
-        return InputKind("lossy" if _webp_is_lossy(path) else "lossless")
-    if fmt in ("HEIF", "AVIF"):  # phone and web photos: video codecs' intra frames, lossy in practice
-        return InputKind("lossy")
-    return InputKind("lossless")
-
-
 def real_strength(kind: InputKind) -> float:
     """How much of vdsr-20-real suits this input: 1 for video and unknown lossy damage, 0 for lossless."""
     if kind.compression == "lossless":
@@ -213,7 +140,8 @@ def _why(kind: InputKind, strength: float) -> str:
     if kind.jpeg_quality is None:
         return "the image is lossy-compressed (HEIC, AVIF or lossy WebP)"
     how = "nearly lossless" if strength == 0 else "lightly compressed" if strength < 1 else "lossy-compressed"
-    return f"the image is a JPEG of quality {kind.jpeg_quality}, {how}"
+    what = f"a {kind.resaved_as} made from a JPEG" if kind.resaved_as else "a JPEG"
+    return f"the image is {what} of quality {kind.jpeg_quality}, {how}"
 
 
 def pick_model(kind: InputKind) -> tuple[str, str]:

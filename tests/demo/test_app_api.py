@@ -14,7 +14,8 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from demo.engine_menu import EngineMenu
-from vdsr.weights import WEIGHTS_DIR, InputKind, pick_model
+from vdsr.input_kind import InputKind
+from vdsr.weights import WEIGHTS_DIR, pick_model
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "engines" / "gate_images" / "head.png"  # 280x280 Set5 image

@@ -16,8 +16,9 @@ from demo.limits import AppLimits
 from demo.models import AUTOMATIC, ModelCatalog, ModelPick, Run
 from demo.state import AppState
 from demo.workdir import WorkDir
+from vdsr.input_kind import InputKind
 from vdsr.pipeline import Upscaler
-from vdsr.weights import MODEL_DESCRIPTIONS, InputKind
+from vdsr.weights import MODEL_DESCRIPTIONS
 
 LOSSY = "the image is lossy-compressed (HEIC, AVIF or lossy WebP)"
 BLEND = "vdsr-20-real@0.75"
@@ -99,6 +100,11 @@ def test_each_result_says_which_model_ran_and_why(weights: Path, tmp_path: Path)
     assert line == f"Model {BLEND}: {JPEG_90}. Ran on torch (fp32)."
     *_, line = handlers.upscale_image(str(png), engine="torch", ensemble=True)
     assert line == f"Model vdsr-20: {LOSSLESS}. Ran on torch (fp32), x8 self-ensemble."
+    with Image.open(jpeg) as im:
+        im.save(tmp_path / "saved-as.png")  # a JPEG converted to PNG keeps JPEG's damage
+    *_, line = handlers.upscale_image(str(tmp_path / "saved-as.png"), engine="torch")
+    assert line.endswith(": the image is a PNG made from a JPEG of quality 60, lossy-compressed. Ran on torch (fp32).")
+    assert line.startswith("Model vdsr-20-real: ")
     table, caption, *_, line = handlers.compare_image(str(png), "x2", engine="torch", damage="jpeg:50")
     assert line.startswith(
         "Model vdsr-20-real: for input with JPEG quality 50 damage, the image is a JPEG of quality 50,"

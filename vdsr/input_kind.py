@@ -1,0 +1,154 @@
+"""What an input is, as far as the choice of model goes: how it was compressed, judged by content, not name.
+
+A JPEG says its quality in its quantisation tables. A PNG or BMP saved from a JPEG (a converted photo,
+an export, a saved copy) says nothing, yet carries JPEG's damage: :func:`jpeg_history_quality` finds it
+in the pixels, so such a file gets the model for its damage rather than the one for clean images.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+
+import vdsr.imageio  # noqa: F401 - registers the HEIC reader with PIL
+from vdsr.video.formats import VIDEO_SUFFIXES
+
+__all__ = ["Compression", "InputKind", "input_kind", "jpeg_history_quality", "jpeg_quality"]
+
+Compression = Literal["video", "lossy", "lossless"]
+
+
+@dataclass(frozen=True)
+class InputKind:
+    """How an input is stored, a JPEG's quality, and the format a former JPEG was saved again in."""
+
+    compression: Compression
+    jpeg_quality: int | None = None
+    resaved_as: str | None = None
+
+
+# libjpeg's luminance quantisation table at quality 50 (ITU-T T.81, Annex K); every IJG quality scales it.
+_IJG_LUMA = (
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+)  # fmt: skip
+
+
+@cache
+def _ijg_luma_sum(quality: int) -> int:
+    """Sum of the baseline luminance table libjpeg writes at ``quality`` (jpeg_quality_scaling)."""
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    return sum(min(max((q * scale + 50) // 100, 1), 255) for q in _IJG_LUMA)
+
+
+def jpeg_quality(im: Image.Image) -> int | None:
+    """The quality (1-100) a JPEG was saved at: the IJG quality whose luminance table sums nearest to its own.
+
+    Exact for libjpeg's tables (PIL, most software); the nearest equivalent for a camera's own
+    tables. None when the image carries no quantisation tables (not a JPEG).
+    """
+    tables = getattr(im, "quantization", None)
+    if not tables:
+        return None
+    luma = sum(tables[min(tables)])
+    return min(range(100, 0, -1), key=lambda q: abs(_ijg_luma_sum(q) - luma))
+
+
+# The recompression test of jpeg_history_quality. Set on T91 and Set5 (clean, and saved as JPEG at quality 30
+# to 95), then checked on frames of the four test clips (docs/real-world.md): no clean picture reached a dip
+# of 1.3, every JPEG reached 1.6.
+_HISTORY_QUALITIES = range(10, 101)  # the qualities tried; a dip is looked for up to 95
+_HISTORY_WINDOW = 5  # a dip at quality q: the error at q against the largest at q+1 to q+5
+_HISTORY_MIN_DIP = 1.5
+_HISTORY_FLOOR = 0.05  # added to the error at q: rounding noise, so flat pictures show no dip
+_HISTORY_CROP = 512  # the test looks at the centre, this many pixels square at most
+_HISTORY_TRIM = 0.9  # the worst-changed tenth of the 8x8 blocks is dropped: saturated colours clip there
+_HISTORY_MIN_DETAIL = 20.0  # mean luma variance in the 8x8 blocks; 50 and up for every photo and frame studied
+
+
+def _luma(im: Image.Image) -> np.ndarray:
+    return np.asarray(im.convert("L"), dtype=np.float32)
+
+
+def _resaved_luma(im: Image.Image, quality: int) -> np.ndarray:
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=quality)
+    with Image.open(buf) as out:
+        return _luma(out)
+
+
+def _block_detail(plane: np.ndarray) -> np.ndarray:
+    """Each 8x8 block's mean square about its own mean: its detail, or its change when ``plane`` is a difference
+    (a level shift, which flat areas show at any quality, does not count)."""
+    h, w = plane.shape[0] // 8 * 8, plane.shape[1] // 8 * 8
+    blocks = plane[:h, :w].reshape(h // 8, 8, w // 8, 8)
+    return ((blocks - blocks.mean(axis=(1, 3), keepdims=True)) ** 2).mean(axis=(1, 3)).ravel()
+
+
+def _change(resaved: np.ndarray, luma: np.ndarray) -> float:
+    """The blocks' mean change, the most-changed tenth left out."""
+    change = np.sort(_block_detail(resaved - luma))
+    return float(change[: max(1, int(_HISTORY_TRIM * change.size))].mean())
+
+
+def jpeg_history_quality(im: Image.Image) -> int | None:
+    """The quality a picture was saved at as a JPEG before it was stored another way, or None if it shows none.
+
+    Saving a decoded JPEG again at its own quality changes almost nothing, since its DCT coefficients already
+    sit on that quality's quantisation steps, while saving it at a slightly higher quality moves them: the
+    change dips at the old quality (the 'JPEG ghost', Farid 2009). A picture that was never a JPEG changes
+    less the higher the quality, with no dip. Needs the 8x8 grid where it was (not cropped off the grid,
+    not resized) and libjpeg's tables; about 0.3 s.
+    """
+    if im.mode not in ("RGB", "RGBA", "L"):
+        return None  # palettes, 16-bit and float pictures are not what a JPEG decodes to
+    width, height = im.size
+    w, h = min(width, _HISTORY_CROP) // 8 * 8, min(height, _HISTORY_CROP) // 8 * 8
+    if min(w, h) < 32:
+        return None  # too few blocks to tell
+    left, top = (width - w) // 32 * 16, (height - h) // 32 * 16  # the centre, on the 16-pixel grid of 4:2:0
+    im = im.crop((left, top, left + w, top + h)).convert("L" if im.mode == "L" else "RGB")
+    luma = _luma(im)
+    if _block_detail(luma).mean() < _HISTORY_MIN_DETAIL:
+        return None  # too smooth to tell: a ramp's few coefficients can land on some quality's steps by chance
+    change = {q: _change(_resaved_luma(im, q), luma) for q in _HISTORY_QUALITIES}
+    dips = {
+        q: max(change[q + k] for k in range(1, _HISTORY_WINDOW + 1)) / (change[q] + _HISTORY_FLOOR)
+        for q in _HISTORY_QUALITIES
+        if q <= 100 - _HISTORY_WINDOW
+    }
+    quality = max(dips, key=dips.__getitem__)  # below the old quality the change is uneven, but dips less
+    return quality if dips[quality] >= _HISTORY_MIN_DIP else None
+
+
+def _webp_is_lossy(path: Path) -> bool:
+    """A WebP file is lossy when it holds a ``VP8 `` bitstream; ``VP8L`` is lossless (RIFF chunk ids)."""
+    data = path.read_bytes()[: 1 << 16]
+    return b"VP8 " in data[12:] and b"VP8L" not in data[12:]
+
+
+def input_kind(path: str | Path) -> InputKind:
+    """What a file is, as far as the choice of model goes: judged by its content, not only its name."""
+    path = Path(path)
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return InputKind("video")
+    try:
+        with Image.open(path) as im:
+            fmt = im.format or ""
+            if fmt in ("JPEG", "MPO"):
+                return InputKind("lossy", jpeg_quality(im))
+            if fmt == "WEBP" and _webp_is_lossy(path):
+                return InputKind("lossy")
+            if fmt in ("HEIF", "AVIF"):  # phone and web photos: video codecs' intra frames, lossy in practice
+                return InputKind("lossy")
+            former = jpeg_history_quality(im)
+    except (OSError, SyntaxError, ValueError):
+        return InputKind("lossless")  # not an image PIL can read; reading it will report the real problem
+    return InputKind("lossless") if former is None else InputKind("lossy", former, resaved_as=fmt)
