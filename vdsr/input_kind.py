@@ -61,13 +61,13 @@ def jpeg_quality(im: Image.Image) -> int | None:
     return min(range(100, 0, -1), key=lambda q: abs(_ijg_luma_sum(q) - luma))
 
 
-# The recompression test of jpeg_history_quality. Set on T91 and Set5 (clean, and saved as JPEG at quality 30
-# to 95), then checked on frames of the four test clips (docs/real-world.md): no clean picture reached a dip
-# of 1.3, every JPEG reached 1.6.
+# The recompression test of jpeg_history_quality, set on T91 and Set5 (halved): no picture without a JPEG
+# history reached a dip of 1.3 (photographs 1.0, a synthetic ramp 1.26), every JPEG of quality 30 to 95 reached
+# 1.6. Checked afterwards on frames of the four test clips (docs/real-world.md, training/jpeg_history_study.py).
 _HISTORY_QUALITIES = range(10, 101)  # the qualities tried; a dip is looked for up to 95
-_HISTORY_WINDOW = 5  # a dip at quality q: the error at q against the largest at q+1 to q+5
+_HISTORY_WINDOW = 5  # a dip at quality q: the change at q against the largest at q+1 to q+5
 _HISTORY_MIN_DIP = 1.5
-_HISTORY_FLOOR = 0.05  # added to the error at q: rounding noise, so flat pictures show no dip
+_HISTORY_FLOOR = 0.05  # added to the change at q, about rounding's: near-zero changes make no dip
 _HISTORY_CROP = 512  # the test looks at the centre, this many pixels square at most
 _HISTORY_TRIM = 0.9  # the worst-changed tenth of the 8x8 blocks is dropped: saturated colours clip there
 _HISTORY_MIN_DETAIL = 20.0  # mean luma variance in the 8x8 blocks; 50 and up for every photo and frame studied
