@@ -113,8 +113,29 @@ def test_a_lossless_file_made_from_a_jpeg_gets_the_model_for_its_damage(
     assert input_kind(path) == InputKind("lossless")
 
 
+@pytest.mark.parametrize(("first", "then"), [(30, 80), (70, 95), (60, 98)])
+def test_a_jpeg_saved_again_at_a_higher_quality_shows_its_first(
+    photos: list[Image.Image], first: int, then: int
+) -> None:
+    for photo in photos:
+        assert jpeg_history_quality(_via_jpeg(photo, then), below=then) is None
+        assert jpeg_history_quality(_via_jpeg(_via_jpeg(photo, first), then), below=then) == first
+
+
+def test_a_jpeg_saved_again_gets_the_model_for_its_first_damage(tmp_path: Path, photos: list[Image.Image]) -> None:
+    path = tmp_path / "shared.jpg"
+    _via_jpeg(photos[0], 60).save(path, quality=95)
+    kind = input_kind(path)
+    assert kind == InputKind("lossy", 60, resaved_as="JPEG")
+    assert pick_model(kind) == (REAL_MODEL, "the image is a JPEG made from a JPEG of quality 60, lossy-compressed")
+    photos[0].save(path, quality=95)
+    assert input_kind(path) == InputKind("lossy", 95)
+
+
 def test_the_study_counts_what_it_finds(photos: list[Image.Image]) -> None:
     rows = study([(str(i), np.asarray(p)) for i, p in enumerate(photos)])
     assert rows["none"] == {"pictures": 2, "found": 0, "right_quality": 0, "within_2": 0}
     assert rows["JPEG 88"] == {"pictures": 2, "found": 2, "right_quality": 2, "within_2": 2}
     assert rows["JPEG 75, then resized x2"]["found"] == 0
+    assert rows["a JPEG 95 file, saved once"]["found"] == 0
+    assert rows["a JPEG 95 file, JPEG 70 before"] == {"pictures": 2, "found": 2, "right_quality": 2, "within_2": 2}

@@ -5,7 +5,8 @@ a JPEG before, and at what quality. Its threshold was set on T91 and Set5, halve
 the JPEG history some of T91's own files carry is gone; the frames of the four test clips (every 15th)
 check it afterwards. Each picture is scored as it is, and after one round trip through each history
 below; a row counts the pictures found to have been a JPEG, and how many of those at the right quality
-(libjpeg's tables at neighbouring qualities can differ in a few steps only: 50 and 51 do).
+(libjpeg's tables at neighbouring qualities can differ in a few steps only: 50 and 51 do). The last rows
+are JPEG files, searched below their own quality for an earlier, lower one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import io
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -23,7 +25,7 @@ from vdsr.data import data_dir, load_rgb_folder
 from vdsr.degrade import degrade
 from vdsr.input_kind import jpeg_history_quality
 
-__all__ = ["HISTORIES", "halve", "main", "study"]
+__all__ = ["HISTORIES", "History", "halve", "main", "study"]
 
 
 def _jpeg(quality: int, **options: int) -> Callable[[Image.Image], Image.Image]:
@@ -40,16 +42,34 @@ def _spec(spec: str) -> Callable[[Image.Image], Image.Image]:
     return lambda im: Image.fromarray(degrade(np.asarray(im), spec))
 
 
-# (name, what it does to a picture, the JPEG quality it leaves, if any)
-HISTORIES: list[tuple[str, Callable[[Image.Image], Image.Image], int | None]] = [
-    ("none", lambda im: im, None),
-    *[(f"JPEG {q}", _jpeg(q), q) for q in (30, 50, 70, 80, 88, 90, 92, 95)],
-    ("JPEG 85, no chroma subsampling", _jpeg(85, subsampling=0), 85),
-    ("JPEG 75, gray", lambda im: _jpeg(75)(im.convert("L")), 75),
-    ("JPEG 75, then 3 px cropped off the grid", lambda im: _jpeg(75)(im).crop((3, 3, *im.size)), None),
-    ("JPEG 75, then resized x2", lambda im: _jpeg(75)(im).resize((im.width * 2, im.height * 2)), None),
-    ("H.264 CRF 23 (one frame)", _spec("h264:23"), None),
-    ("Gaussian noise 5", _spec("noise:5"), None),
+def _twice(first: int, then: int) -> Callable[[Image.Image], Image.Image]:
+    return lambda im: _jpeg(then)(_jpeg(first)(im))
+
+
+class History(NamedTuple):
+    """What was done to a picture, the JPEG quality to find in it (None: none), and the file's own, if a JPEG."""
+
+    name: str
+    make: Callable[[Image.Image], Image.Image]
+    quality: int | None
+    saved_at: int = 101
+
+
+HISTORIES: list[History] = [
+    History("none", lambda im: im, None),
+    *[History(f"JPEG {q}", _jpeg(q), q) for q in (30, 50, 70, 80, 88, 90, 92, 95)],
+    History("JPEG 85, no chroma subsampling", _jpeg(85, subsampling=0), 85),
+    History("JPEG 75, gray", lambda im: _jpeg(75)(im.convert("L")), 75),
+    History("JPEG 75, then 3 px cropped off the grid", lambda im: _jpeg(75)(im).crop((3, 3, *im.size)), None),
+    History("JPEG 75, then resized x2", lambda im: _jpeg(75)(im).resize((im.width * 2, im.height * 2)), None),
+    History("H.264 CRF 23 (one frame)", _spec("h264:23"), None),
+    History("Gaussian noise 5", _spec("noise:5"), None),
+    # JPEG files, searched below their own quality: re-saved at a higher quality, or saved once
+    *[History(f"a JPEG {q} file, saved once", _jpeg(q), None, q) for q in (50, 75, 90, 95, 98)],
+    *[
+        History(f"a JPEG {then} file, JPEG {first} before", _twice(first, then), first, then)
+        for first, then in ((30, 75), (50, 90), (50, 95), (70, 95), (85, 95), (60, 98))
+    ],
 ]
 
 
@@ -68,8 +88,8 @@ def _clip_frames(root: Path, step: int = 15) -> Iterable[tuple[str, np.ndarray]]
 def study(pictures: list[tuple[str, np.ndarray]]) -> dict[str, dict[str, int]]:
     """Per history: pictures, how many were found to have been a JPEG, and how many at the right quality."""
     rows = {}
-    for name, history, quality in HISTORIES:
-        found = [jpeg_history_quality(history(Image.fromarray(rgb))) for _, rgb in pictures]
+    for name, make, quality, saved_at in HISTORIES:
+        found = [jpeg_history_quality(make(Image.fromarray(rgb)), below=saved_at) for _, rgb in pictures]
         rows[name] = {
             "pictures": len(found),
             "found": sum(q is not None for q in found),
@@ -83,7 +103,7 @@ def _table(title: str, rows: dict[str, dict[str, int]]) -> str:
     lines = [title, "", "| history | found a JPEG | at its quality | within 2 of it |", "|---|---|---|---|"]
     for name, r in rows.items():
         n = r["pictures"]
-        known = any(q for label, _, q in HISTORIES if label == name)
+        known = any(h.quality for h in HISTORIES if h.name == name)
         right = f"{r['right_quality']}/{n} | {r['within_2']}/{n}" if known else " | "
         lines.append(f"| {name} | {r['found']}/{n} | {right} |")
     return "\n".join(lines)

@@ -2,7 +2,9 @@
 
 A JPEG says its quality in its quantisation tables. A PNG or BMP saved from a JPEG (a converted photo,
 an export, a saved copy) says nothing, yet carries JPEG's damage: :func:`jpeg_history_quality` finds it
-in the pixels, so such a file gets the model for its damage rather than the one for clean images.
+in the pixels, so such a file gets the model for its damage rather than the one for clean images. The
+same test finds a JPEG saved again at a higher quality than it was first (an edited or re-shared photo),
+whose tables understate its damage.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def jpeg_quality(im: Image.Image) -> int | None:
 # The recompression test of jpeg_history_quality, set on T91 and Set5 (halved): no picture without a JPEG
 # history reached a dip of 1.3 (photographs 1.0, a synthetic ramp 1.26), every JPEG of quality 30 to 95 reached
 # 1.6. Checked afterwards on frames of the four test clips (docs/real-world.md, training/jpeg_history_study.py).
-_HISTORY_QUALITIES = range(10, 101)  # the qualities tried; a dip is looked for up to 95
+_HISTORY_QUALITIES = range(10, 101)  # the qualities tried; a dip is looked for up to the last but _HISTORY_WINDOW
 _HISTORY_WINDOW = 5  # a dip at quality q: the change at q against the largest at q+1 to q+5
 _HISTORY_MIN_DIP = 1.5
 _HISTORY_FLOOR = 0.05  # added to the change at q, about rounding's: near-zero changes make no dip
@@ -98,7 +100,7 @@ def _change(resaved: np.ndarray, luma: np.ndarray) -> float:
     return float(change[: max(1, int(_HISTORY_TRIM * change.size))].mean())
 
 
-def jpeg_history_quality(im: Image.Image) -> int | None:
+def jpeg_history_quality(im: Image.Image, below: int = 101) -> int | None:
     """The quality a picture was saved at as a JPEG before it was stored another way, or None if it shows none.
 
     Saving a decoded JPEG again at its own quality changes almost nothing, since its DCT coefficients already
@@ -106,6 +108,10 @@ def jpeg_history_quality(im: Image.Image) -> int | None:
     change dips at the old quality (the 'JPEG ghost', Farid 2009). A picture that was never a JPEG changes
     less the higher the quality, with no dip. Needs the 8x8 grid where it was (not cropped off the grid,
     not resized) and libjpeg's tables; about 0.3 s.
+
+    ``below`` looks only under a quality: a JPEG's own, for an earlier, lower one it was saved from. The finer
+    steps of the later save keep the earlier coarse ones, so the ghost survives; a quality sharing steps with
+    the earlier one (63 for 30) can be found in its place.
     """
     if im.mode not in ("RGB", "RGBA", "L"):
         return None  # palettes, 16-bit and float pictures are not what a JPEG decodes to
@@ -118,12 +124,14 @@ def jpeg_history_quality(im: Image.Image) -> int | None:
     luma = _luma(im)
     if _block_detail(luma).mean() < _HISTORY_MIN_DETAIL:
         return None  # too smooth to tell: a ramp's few coefficients can land on some quality's steps by chance
-    change = {q: _change(_resaved_luma(im, q), luma) for q in _HISTORY_QUALITIES}
+    tried = [q for q in _HISTORY_QUALITIES if q < below]
+    change = {q: _change(_resaved_luma(im, q), luma) for q in tried}
     dips = {
         q: max(change[q + k] for k in range(1, _HISTORY_WINDOW + 1)) / (change[q] + _HISTORY_FLOOR)
-        for q in _HISTORY_QUALITIES
-        if q <= 100 - _HISTORY_WINDOW
+        for q in tried[:-_HISTORY_WINDOW]
     }
+    if not dips:
+        return None
     quality = max(dips, key=dips.__getitem__)  # below the old quality the change is uneven, but dips less
     return quality if dips[quality] >= _HISTORY_MIN_DIP else None
 
@@ -143,7 +151,11 @@ def input_kind(path: str | Path) -> InputKind:
         with Image.open(path) as im:
             fmt = im.format or ""
             if fmt in ("JPEG", "MPO"):
-                return InputKind("lossy", jpeg_quality(im))
+                saved_at = jpeg_quality(im)
+                earlier = jpeg_history_quality(im, below=saved_at) if saved_at else None  # damage the tables hide
+                if earlier is None:
+                    return InputKind("lossy", saved_at)
+                return InputKind("lossy", earlier, resaved_as="JPEG")
             if fmt == "WEBP" and _webp_is_lossy(path):
                 return InputKind("lossy")
             if fmt in ("HEIF", "AVIF"):  # phone and web photos: video codecs' intra frames, lossy in practice
