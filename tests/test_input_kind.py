@@ -82,6 +82,16 @@ def test_a_former_jpeg_is_found_at_its_quality(photos: list[Image.Image], qualit
     assert jpeg_history_quality(_via_jpeg(photos[0].convert("L"), quality)) == quality
 
 
+@pytest.mark.parametrize(("quality", "left", "top"), [(50, 3, 0), (75, 0, 5), (92, 7, 1)])
+def test_a_former_jpeg_cropped_off_its_grid_is_found(
+    photos: list[Image.Image], quality: int, left: int, top: int
+) -> None:
+    for photo in photos:
+        cropped = _via_jpeg(photo, quality).crop((left, top, *photo.size))
+        assert jpeg_history_quality(cropped) == quality
+        assert jpeg_history_quality(photo.crop((left, top, *photo.size))) is None
+
+
 def test_pictures_that_were_never_jpegs_show_no_history() -> None:
     rng = np.random.default_rng(0)
     ramp = np.tile(np.linspace(0, 255, 200), (120, 1)).astype(np.uint8)

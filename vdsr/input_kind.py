@@ -100,14 +100,32 @@ def _change(resaved: np.ndarray, luma: np.ndarray) -> float:
     return float(change[: max(1, int(_HISTORY_TRIM * change.size))].mean())
 
 
+# The 8x8 DCT-II, orthonormal as JPEG's: a block's coefficients are _DCT @ block @ _DCT.T.
+_DCT = np.cos(np.pi * (2 * np.arange(8)[None, :] + 1) * np.arange(8)[:, None] / 16) * np.sqrt(2 / 8)
+_DCT[0] /= np.sqrt(2)
+
+
+def _grid_origin(luma: np.ndarray) -> tuple[int, int]:
+    """Where a former JPEG's 8x8 blocks start, (x, y) in 0 to 7: the shift at which most of the blocks' AC
+    coefficients are zero, as quantisation leaves them. Arbitrary for a picture that was never a JPEG."""
+
+    def zeros(x: int, y: int) -> float:
+        h, w = (luma.shape[0] - y) // 8 * 8, (luma.shape[1] - x) // 8 * 8
+        blocks = luma[y : y + h, x : x + w].reshape(h // 8, 8, w // 8, 8).swapaxes(1, 2)
+        ac = np.abs(_DCT @ blocks @ _DCT.T).reshape(-1, 64)[:, 1:]
+        return float((ac < 0.5).mean())
+
+    return max(((x, y) for y in range(8) for x in range(8)), key=lambda xy: zeros(*xy))
+
+
 def jpeg_history_quality(im: Image.Image, below: int = 101) -> int | None:
     """The quality a picture was saved at as a JPEG before it was stored another way, or None if it shows none.
 
     Saving a decoded JPEG again at its own quality changes almost nothing, since its DCT coefficients already
     sit on that quality's quantisation steps, while saving it at a slightly higher quality moves them: the
     change dips at the old quality (the 'JPEG ghost', Farid 2009). A picture that was never a JPEG changes
-    less the higher the quality, with no dip. Needs the 8x8 grid where it was (not cropped off the grid,
-    not resized) and libjpeg's tables; about 0.3 s.
+    less the higher the quality, with no dip. The test runs on the JPEG's 8x8 grid, found again if the picture
+    was cropped; it needs libjpeg's tables and a picture not resized since; about 0.3 s.
 
     ``below`` looks only under a quality: a JPEG's own, for an earlier, lower one it was saved from. The finer
     steps of the later save keep the earlier coarse ones, so the ghost survives; a quality sharing steps with
@@ -117,10 +135,12 @@ def jpeg_history_quality(im: Image.Image, below: int = 101) -> int | None:
         return None  # palettes, 16-bit and float pictures are not what a JPEG decodes to
     width, height = im.size
     w, h = min(width, _HISTORY_CROP) // 8 * 8, min(height, _HISTORY_CROP) // 8 * 8
-    if min(w, h) < 32:
+    if min(w, h) < 40:
         return None  # too few blocks to tell
     left, top = (width - w) // 32 * 16, (height - h) // 32 * 16  # the centre, on the 16-pixel grid of 4:2:0
     im = im.crop((left, top, left + w, top + h)).convert("L" if im.mode == "L" else "RGB")
+    x, y = _grid_origin(_luma(im))
+    im = im.crop((x, y, x + (w - x) // 8 * 8, y + (h - y) // 8 * 8))
     luma = _luma(im)
     if _block_detail(luma).mean() < _HISTORY_MIN_DETAIL:
         return None  # too smooth to tell: a ramp's few coefficients can land on some quality's steps by chance
