@@ -41,10 +41,10 @@ def _state(models: ModelCatalog, tmp_path: Path) -> AppState:
     return AppState(AppLimits(), models, WorkDir.create(tmp_path), EngineMenu(("torch",)))
 
 
-def _image(tmp_path: Path, name: str, **save: int) -> Path:
+def _image(tmp_path: Path, name: str, shape: tuple[int, int] = (32, 40), **save: int) -> Path:
     rng = np.random.default_rng(4)
     path = tmp_path / name
-    Image.fromarray((rng.random((32, 40, 3)) * 255).astype(np.uint8)).save(path, **save)
+    Image.fromarray((rng.random((*shape, 3)) * 255).astype(np.uint8)).save(path, **save)
     return path
 
 
@@ -100,8 +100,8 @@ def test_each_result_says_which_model_ran_and_why(weights: Path, tmp_path: Path)
     assert line == f"Model {BLEND}: {JPEG_90}. Ran on torch (fp32)."
     *_, line = handlers.upscale_image(str(png), engine="torch", ensemble=True)
     assert line == f"Model vdsr-20: {LOSSLESS}. Ran on torch (fp32), x8 self-ensemble."
-    with Image.open(jpeg) as im:
-        im.save(tmp_path / "saved-as.png")  # a JPEG converted to PNG keeps JPEG's damage
+    with Image.open(_image(tmp_path, "larger.jpg", (48, 64), quality=60)) as im:
+        im.save(tmp_path / "saved-as.png")  # a JPEG converted to PNG keeps JPEG's damage (40 px are needed to tell)
     *_, line = handlers.upscale_image(str(tmp_path / "saved-as.png"), engine="torch")
     assert line.endswith(": the image is a PNG made from a JPEG of quality 60, lossy-compressed. Ran on torch (fp32).")
     assert line.startswith("Model vdsr-20-real: ")
