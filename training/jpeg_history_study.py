@@ -52,7 +52,7 @@ class History(NamedTuple):
     name: str
     make: Callable[[Image.Image], Image.Image]
     quality: int | None
-    saved_at: int = 101
+    saved_at: int | None = None
 
 
 HISTORIES: list[History] = [

@@ -86,12 +86,17 @@ def _resaved_luma(im: Image.Image, quality: int) -> np.ndarray:
         return _luma(out)
 
 
+def _blocks(plane: np.ndarray) -> np.ndarray:
+    """The plane's whole 8x8 blocks from its top left corner, shape (rows, columns, 8, 8)."""
+    h, w = plane.shape[0] // 8 * 8, plane.shape[1] // 8 * 8
+    return plane[:h, :w].reshape(h // 8, 8, w // 8, 8).swapaxes(1, 2)
+
+
 def _block_detail(plane: np.ndarray) -> np.ndarray:
     """Each 8x8 block's mean square about its own mean: its detail, or its change when ``plane`` is a difference
     (a level shift, which flat areas show at any quality, does not count)."""
-    h, w = plane.shape[0] // 8 * 8, plane.shape[1] // 8 * 8
-    blocks = plane[:h, :w].reshape(h // 8, 8, w // 8, 8)
-    return ((blocks - blocks.mean(axis=(1, 3), keepdims=True)) ** 2).mean(axis=(1, 3)).ravel()
+    blocks = _blocks(plane)
+    return ((blocks - blocks.mean(axis=(2, 3), keepdims=True)) ** 2).mean(axis=(2, 3)).ravel()
 
 
 def _change(resaved: np.ndarray, luma: np.ndarray) -> float:
@@ -110,15 +115,13 @@ def _grid_origin(luma: np.ndarray) -> tuple[int, int]:
     coefficients are zero, as quantisation leaves them. Arbitrary for a picture that was never a JPEG."""
 
     def zeros(x: int, y: int) -> float:
-        h, w = (luma.shape[0] - y) // 8 * 8, (luma.shape[1] - x) // 8 * 8
-        blocks = luma[y : y + h, x : x + w].reshape(h // 8, 8, w // 8, 8).swapaxes(1, 2)
-        ac = np.abs(_DCT @ blocks @ _DCT.T).reshape(-1, 64)[:, 1:]
+        ac = np.abs(_DCT @ _blocks(luma[y:, x:]) @ _DCT.T).reshape(-1, 64)[:, 1:]
         return float((ac < 0.5).mean())
 
     return max(((x, y) for y in range(8) for x in range(8)), key=lambda xy: zeros(*xy))
 
 
-def jpeg_history_quality(im: Image.Image, below: int = 101) -> int | None:
+def jpeg_history_quality(im: Image.Image, below: int | None = None) -> int | None:
     """The quality a picture was saved at as a JPEG before it was stored another way, or None if it shows none.
 
     Saving a decoded JPEG again at its own quality changes almost nothing, since its DCT coefficients already
@@ -139,12 +142,13 @@ def jpeg_history_quality(im: Image.Image, below: int = 101) -> int | None:
         return None  # too few blocks to tell
     left, top = (width - w) // 32 * 16, (height - h) // 32 * 16  # the centre, on the 16-pixel grid of 4:2:0
     im = im.crop((left, top, left + w, top + h)).convert("L" if im.mode == "L" else "RGB")
-    x, y = _grid_origin(_luma(im))
-    im = im.crop((x, y, x + (w - x) // 8 * 8, y + (h - y) // 8 * 8))
     luma = _luma(im)
+    x, y = _grid_origin(luma)
+    w, h = (w - x) // 8 * 8, (h - y) // 8 * 8
+    im, luma = im.crop((x, y, x + w, y + h)), luma[y : y + h, x : x + w]
     if _block_detail(luma).mean() < _HISTORY_MIN_DETAIL:
         return None  # too smooth to tell: a ramp's few coefficients can land on some quality's steps by chance
-    tried = [q for q in _HISTORY_QUALITIES if q < below]
+    tried = [q for q in _HISTORY_QUALITIES if below is None or q < below]
     change = {q: _change(_resaved_luma(im, q), luma) for q in tried}
     dips = {
         q: max(change[q + k] for k in range(1, _HISTORY_WINDOW + 1)) / (change[q] + _HISTORY_FLOOR)
