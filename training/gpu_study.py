@@ -26,6 +26,9 @@ import argparse
 import dataclasses
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +48,7 @@ from training.gpu_bring_back import bring_back
 from training.gpu_pack import load_holdout
 from training.holdout import format_psnr_table
 from training.inference_cost import folded_cost
-from training.train import TrainConfig, train
+from training.train import TrainConfig
 from training.verdict import decide
 from vdsr.checkpoint import load_checkpoint, read_checkpoint_info
 from vdsr.color import rgb_to_y
@@ -55,10 +58,11 @@ from vdsr.data import data_dir, load_rgb_folder
 from vdsr.evaluate import PAPER_SET5, Score, evaluate, format_degradation_table, format_table
 from vdsr.pipeline import Upscaler
 
-__all__ = ["Budget", "VariantGate", "bring_back", "load_schedule", "main", "next_stop", "train_within"]
+__all__ = ["Budget", "VariantGate", "bring_back", "load_schedule", "main", "next_stop", "train_leg", "train_within"]
 
 COMPARE_SECONDS = 45.0  # loading both models and scoring Set5, the held-out frames and the ONNX export
 VIDEO_CODECS = ("h264", "mpeg2")  # damage specs that need PyAV
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -141,13 +145,29 @@ def train_within(
         if stop <= step:
             break
         t0 = budget.clock()
-        train(cfg, run_dir, root, show_progress=False, stop=stop)
+        train_leg(cfg, run_dir, root, stop)
         spent += budget.clock() - t0
         steps_done += stop - step
         step = stop
         per_step = spent / steps_done
         say(f"{run_dir.name}: step {step:,} of {cfg.iterations:,} ({per_step * 1e3:.1f} ms per step so far)")
     return step
+
+
+def train_leg(cfg: TrainConfig, run_dir: Path, root: Path, stop: int) -> None:
+    """Train ``cfg`` up to step ``stop`` in a fresh Python process.
+
+    DataLoader workers forked from a process that already trained a leg on CUDA died there with
+    "CUDA error: initialization error" (seen on an H200), so each leg starts its own CUDA context.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = run_dir / "leg-config.json"
+    config.write_text(json.dumps(dataclasses.asdict(cfg)))
+    command = [sys.executable, "-m", "training.train", "--config", str(config), "--out", str(run_dir)]
+    command += ["--data-dir", str(root), "--stop", str(stop), "--quiet"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    if subprocess.run(command, env=env).returncode != 0:
+        raise RuntimeError(f"training {run_dir} to step {stop:,} failed; its output is above")
 
 
 def load_schedule(path: Path, **changes: Any) -> TrainConfig:

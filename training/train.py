@@ -246,11 +246,11 @@ def default_workers(device: torch.device) -> int:
 
 
 def patch_bank(cfg: TrainConfig, folder: Path) -> PatchBank:
-    """The run's patch bank, kept for the next leg of the same run in this process.
+    """The run's patch bank, kept for the next run on the same data in this process.
 
     Precomputing codec damage takes minutes of CPU time: a large bank is built on all this process's
-    cores, and a run trained in legs in one process (``training.gpu_study``) pays for it once. The
-    files' sizes and times are part of the key.
+    cores, and runs trained one after another in one process (the ablation's variants) pay for it
+    once. The files' sizes and times are part of the key.
     """
     files = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(folder.iterdir()) if f.is_file())
     mix = tuple(cfg.degradations.items())
