@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 from PIL import Image
+from scipy.fft import dctn
 
 import vdsr.imageio  # noqa: F401 - registers the HEIC reader with PIL
 from vdsr.video.formats import VIDEO_SUFFIXES
@@ -105,17 +106,12 @@ def _change(resaved: np.ndarray, luma: np.ndarray) -> float:
     return float(change[: max(1, int(_HISTORY_TRIM * change.size))].mean())
 
 
-# The 8x8 DCT-II, orthonormal as JPEG's: a block's coefficients are _DCT @ block @ _DCT.T.
-_DCT = np.cos(np.pi * (2 * np.arange(8)[None, :] + 1) * np.arange(8)[:, None] / 16) * np.sqrt(2 / 8)
-_DCT[0] /= np.sqrt(2)
-
-
 def _grid_origin(luma: np.ndarray) -> tuple[int, int]:
     """Where a former JPEG's 8x8 blocks start, (x, y) in 0 to 7: the shift at which most of the blocks' AC
     coefficients are zero, as quantisation leaves them. Arbitrary for a picture that was never a JPEG."""
 
     def zeros(x: int, y: int) -> float:
-        ac = np.abs(_DCT @ _blocks(luma[y:, x:]) @ _DCT.T).reshape(-1, 64)[:, 1:]
+        ac = np.abs(dctn(_blocks(luma[y:, x:]), axes=(2, 3), norm="ortho")).reshape(-1, 64)[:, 1:]  # JPEG's DCT
         return float((ac < 0.5).mean())
 
     return max(((x, y) for y in range(8) for x in range(8)), key=lambda xy: zeros(*xy))
