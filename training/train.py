@@ -80,7 +80,8 @@ class TrainConfig(ModelConfig):
     val_set: str = "Set5"
     init_from: str = ""  # fine-tuning: start from this checkpoint's weights (a resumed run ignores it)
     consistency: float = 0.0  # weight of the flip/rotation consistency term (training/consistency.py); 0: off
-    distill: float = 0.0  # share of the loss that targets init_from's x8 self-ensemble, not the ground truth; 0: off
+    distill: float = 0.0  # share of the loss that targets the teacher's x8 self-ensemble, not the ground truth; 0: off
+    teacher: str = ""  # distill's teacher checkpoint (default init_from): any VDSR, e.g. a model trained from scratch
     ema: float = 0.0  # decay of a moving average of the weights, validated and saved instead of them; 0: off
     loss_border: int = 0  # pixels of each patch edge left out of the loss: their context reaches the zero padding
     # The share of patches degraded by each spec of vdsr.degrade (ranges draw per image version); clean: the paper's.
@@ -169,12 +170,15 @@ def _init_model(cfg: TrainConfig, model_cfg: ModelConfig) -> VDSR:
 
 
 def _ensemble_teacher(cfg: TrainConfig, model_cfg: ModelConfig, device: torch.device) -> VDSR | None:
-    """The frozen ``init_from`` network whose x8 self-ensemble ``distill`` targets (None when off)."""
+    """The frozen network whose x8 self-ensemble ``distill`` targets (None when off): ``teacher``, else
+    ``init_from``. A teacher other than the starting point moves its skill into the starting point's
+    basin, where the blends of :mod:`vdsr.blend` work."""
     if not cfg.distill:
         return None
-    if not cfg.init_from or cfg.consistency:
-        raise ValueError("distill needs init_from (the teacher) and no consistency term")
-    return _init_model(cfg, model_cfg).to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
+    if not (cfg.teacher or cfg.init_from) or cfg.consistency:
+        raise ValueError("distill needs a teacher (teacher or init_from) and no consistency term")
+    teacher = load_checkpoint(cfg.teacher)[0] if cfg.teacher else _init_model(cfg, model_cfg)
+    return teacher.to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
 
 
 def _objective(

@@ -69,12 +69,25 @@ def test_distillation_needs_a_teacher_and_records_its_share(
     tiny_checkpoint: Path, small_data: Path, tmp_path: Path
 ) -> None:
     cfg = {**QUICK, "repeats": 2, "channels": 8, "iterations": 2, "val_every": 2, "distill": 0.5}
-    with pytest.raises(ValueError, match="distill needs init_from"):
+    with pytest.raises(ValueError, match="distill needs a teacher"):
         train(TrainConfig(**cfg), tmp_path / "none", small_data, show_progress=False)
     out = tmp_path / "run"
     train(TrainConfig(**cfg, init_from=str(tiny_checkpoint)), out, small_data, show_progress=False)
     _, info = load_checkpoint(out / "last.safetensors")
     assert info.training["config"]["distill"] == 0.5 and info.training["step"] == 2
+
+
+def test_a_named_teacher_replaces_the_starting_point_as_distillations_target(
+    tiny_model, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    other = save_checkpoint(tmp_path / "teacher.safetensors", tiny_model(seed=2), scales=[2, 3, 4])
+    start, _ = load_checkpoint(tiny_checkpoint)
+    wanted, _ = load_checkpoint(other)
+    cfg = TrainConfig(distill=0.5, init_from=str(tiny_checkpoint), teacher=str(other), repeats=2, channels=8)
+    teacher = train_module._ensemble_teacher(cfg, cfg.model, torch.device("cpu"))
+    assert teacher is not None and not any(p.requires_grad for p in teacher.parameters())
+    for got, want, first in zip(teacher.parameters(), wanted.parameters(), start.parameters(), strict=True):
+        assert torch.equal(got, want) and not torch.equal(got, first)
 
 
 def test_the_distillation_loss_mixes_ground_truth_and_the_teachers_ensemble(tiny_model) -> None:
