@@ -7,8 +7,9 @@ through x264 at a CRF (:func:`vdsr.degrade.h264_round_trip`) and then scored in 
 (bicubic-downscaled, damaged, upscaled; PSNR on BT.601 Y, ``scale`` px shaved; torch fp32).
 
 The sets: Set5; five frames of ``carphone_pristine.mp4``, a near-lossless clip (about 1.5 bits per
-pixel) that no training run and no choice between runs has used; and, for comparison, the held-out
-frames as they are.
+pixel) that no training run and no choice between runs has used; the held-out frames as they are;
+and ``bikes``, one held-out clip's intra-coded frames (about 0.7 bits per pixel) beside its held-out
+frames (predicted, about 0.08): the same footage and encoder, references of two qualities.
 """
 
 from __future__ import annotations
@@ -27,11 +28,20 @@ from vdsr.degrade import h264_round_trip
 from vdsr.evaluate import evaluate
 from vdsr.pipeline import Upscaler
 
-__all__ = ["CARPHONE_FRAMES", "ReferenceRow", "main", "reference_sets", "stream_bits_per_pixel", "study"]
+__all__ = [
+    "CARPHONE_FRAMES",
+    "ReferenceRow",
+    "intra_frames",
+    "main",
+    "reference_sets",
+    "stream_bits_per_pixel",
+    "study",
+]
 
 CARPHONE = "carphone_pristine.mp4"
 CARPHONE_FRAMES = (0, 30, 60, 90, 119)
-SETS = ("Set5", "carphone", HOLDOUT)
+BIKES = "bikes.mp4"
+SETS = ("Set5", "carphone", HOLDOUT)  # the default; "bikes" on request
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,40 @@ def stream_bits_per_pixel(path: Path) -> float:
     return 8.0 * sum(sizes) / (len(sizes) * width * height)
 
 
+def intra_frames(path: Path) -> tuple[list[int], float]:
+    """(indices of the intra-coded frames, their mean bits per pixel) of a video's first stream."""
+    import av
+
+    from vdsr.video.probe import open_video, video_stream
+
+    with open_video(path) as container:
+        stream = video_stream(path, container)
+        sizes = [packet.size for packet in container.demux(stream) if packet.size and packet.is_keyframe]
+        width, height = stream.codec_context.width, stream.codec_context.height
+    with open_video(path) as container:
+        indices = [
+            i for i, frame in enumerate(container.decode(video=0)) if frame.pict_type == av.video.frame.PictureType.I
+        ]
+    return indices, 8.0 * float(np.mean(sizes)) / (width * height)
+
+
+def _bikes(root: Path) -> list[tuple[str, float | None, list[tuple[str, np.ndarray]]]]:
+    """The intra-coded frames of the held-out clip ``bikes.mp4``, then its held-out (predicted) frames."""
+    from vdsr.video import read_frames
+
+    path = root / "video" / BIKES
+    intra, intra_rate = intra_frames(path)
+    held_out = HOLDOUT_FRAMES[BIKES]
+    return [
+        ("intra-coded frames", intra_rate, [(f"bikes@{i}", rgb) for i, rgb in read_frames(path, intra)]),
+        (
+            "the held-out frames",
+            stream_bits_per_pixel(path),
+            [(f"bikes@{i}", rgb) for i, rgb in read_frames(path, held_out)],
+        ),
+    ]
+
+
 def _load(name: str, root: Path) -> list[tuple[str, np.ndarray]]:
     if name == "carphone":
         from vdsr.video import read_frames
@@ -69,8 +113,11 @@ def reference_sets(
 ) -> list[tuple[str, float | None, list[tuple[str, np.ndarray]]]]:
     """(reference, bits per pixel, images): the set as given, then its images through x264 at each CRF.
 
-    The held-out frames are only given as they are: their clips' H.264 is their reference.
+    The held-out frames are only given as they are: their clips' H.264 is their reference. ``bikes``
+    gives the clip's intra-coded frames and its held-out frames, each with the clip's own coding.
     """
+    if name == "bikes":
+        return _bikes(root)
     images = _load(name, root)
     if name == HOLDOUT:
         rates = [stream_bits_per_pixel(root / "video" / clip) for clip in HOLDOUT_FRAMES]
@@ -123,7 +170,7 @@ def format_rows(rows: Sequence[ReferenceRow], model: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.reference_study", description=__doc__.splitlines()[0])
     p.add_argument("--models", nargs="+", default=["vdsr-20", "vdsr-20-real"], help="shipped names or checkpoints")
-    p.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
+    p.add_argument("--sets", nargs="+", default=list(SETS), choices=[*SETS, "bikes"])
     p.add_argument("--crfs", type=int, nargs="+", default=[28, 34, 40], help="x264 CRFs for the compressed references")
     p.add_argument("--degradation", nargs="+", default=["clean", "jpeg:50", "h264:23", "h264:28"], metavar="SPEC")
     p.add_argument("--scale", type=int, default=2)

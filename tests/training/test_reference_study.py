@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training.reference_study import CARPHONE_FRAMES, main, reference_sets, stream_bits_per_pixel
+from training.reference_study import CARPHONE_FRAMES, intra_frames, main, reference_sets, stream_bits_per_pixel
+from vdsr.data import HOLDOUT_FRAMES
 from vdsr.metrics import psnr
 from vdsr.pipeline import to_float
 
@@ -32,6 +33,18 @@ def test_the_held_out_clips_are_low_rate_h264(data_root: Path) -> None:
     # Why the held-out frames need this study: their references are the clips' own H.264 at < 0.1 bit/pixel.
     for clip in ("bikes.mp4", "bigbuckbunny.mp4"):
         assert 0.01 < stream_bits_per_pixel(data_root / "video" / clip) < 0.1
+
+
+def test_bikes_sets_its_intra_frames_beside_its_held_out_frames(data_root: Path) -> None:
+    # One clip, one encoder: the intra-coded frames carry about ten times the bits of the held-out ones.
+    indices, rate = intra_frames(data_root / "video" / "bikes.mp4")
+    assert indices[0] == 0 and len(indices) >= 3 and not set(indices) & set(HOLDOUT_FRAMES["bikes.mp4"])
+    (intra_name, intra_rate, intra), (held_name, held_rate, held) = reference_sets("bikes", data_root, crfs=[28])
+    assert (intra_name, held_name) == ("intra-coded frames", "the held-out frames") and intra_rate == rate
+    assert intra_rate > 5 * held_rate > 0
+    assert [n for n, _ in intra] == [f"bikes@{i}" for i in indices]
+    assert [n for n, _ in held] == [f"bikes@{i}" for i in HOLDOUT_FRAMES["bikes.mp4"]]
+    assert all(rgb.shape == (272, 640, 3) for _, rgb in intra + held)
 
 
 def test_the_command_scores_every_reference(data_root: Path, tiny_checkpoint: Path, tmp_path: Path, capsys) -> None:
