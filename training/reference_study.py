@@ -66,7 +66,9 @@ def stream_bits_per_pixel(path: Path) -> float:
 
 
 def intra_frames(path: Path) -> tuple[list[int], float]:
-    """(indices of the intra-coded frames, their mean bits per pixel) of a video's first stream."""
+    """(indices of a video's intra-coded frames, mean bits per pixel of its keyframe packets).
+
+    The two name the same frames for a closed-GOP stream such as the shared clips'."""
     import av
 
     from vdsr.video.probe import open_video, video_stream
