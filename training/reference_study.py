@@ -66,47 +66,50 @@ def stream_bits_per_pixel(path: Path) -> float:
 
 
 def intra_frames(path: Path) -> tuple[list[int], float]:
-    """(indices of a video's intra-coded frames, mean bits per pixel of its keyframe packets).
+    """(indices of a video's intra-coded frames, mean bits per pixel of its keyframe packets), in one pass.
 
     The two name the same frames for a closed-GOP stream such as the shared clips'."""
     import av
 
     from vdsr.video.probe import open_video, video_stream
 
+    sizes, indices, index = [], [], 0
     with open_video(path) as container:
         stream = video_stream(path, container)
-        sizes = [packet.size for packet in container.demux(stream) if packet.size and packet.is_keyframe]
+        for packet in container.demux(stream):  # the last, empty packet flushes the decoder
+            if packet.size and packet.is_keyframe:
+                sizes.append(packet.size)
+            for frame in packet.decode():
+                if frame.pict_type == av.video.frame.PictureType.I:
+                    indices.append(index)
+                index += 1
         width, height = stream.codec_context.width, stream.codec_context.height
-    with open_video(path) as container:
-        indices = [
-            i for i, frame in enumerate(container.decode(video=0)) if frame.pict_type == av.video.frame.PictureType.I
-        ]
     return indices, 8.0 * float(np.mean(sizes)) / (width * height)
+
+
+def _frames(root: Path, clip: str, label: str, indices: Sequence[int]) -> list[tuple[str, np.ndarray]]:
+    """Frames of ``<root>/video/<clip>`` as (``label@index``, RGB) pairs, named as the held-out frames are."""
+    from vdsr.video import read_frames
+
+    return [(f"{label}@{i}", rgb) for i, rgb in read_frames(root / "video" / clip, indices)]
 
 
 def _bikes(root: Path) -> list[tuple[str, float | None, list[tuple[str, np.ndarray]]]]:
     """The intra-coded frames of the held-out clip ``bikes.mp4``, then its held-out (predicted) frames."""
-    from vdsr.video import read_frames
-
-    path = root / "video" / BIKES
-    intra, intra_rate = intra_frames(path)
-    held_out = HOLDOUT_FRAMES[BIKES]
+    intra, intra_rate = intra_frames(root / "video" / BIKES)
     return [
-        ("intra-coded frames", intra_rate, [(f"bikes@{i}", rgb) for i, rgb in read_frames(path, intra)]),
+        ("intra-coded frames", intra_rate, _frames(root, BIKES, "bikes", intra)),
         (
             "the held-out frames",
-            stream_bits_per_pixel(path),
-            [(f"bikes@{i}", rgb) for i, rgb in read_frames(path, held_out)],
+            stream_bits_per_pixel(root / "video" / BIKES),
+            _frames(root, BIKES, "bikes", HOLDOUT_FRAMES[BIKES]),
         ),
     ]
 
 
 def _load(name: str, root: Path) -> list[tuple[str, np.ndarray]]:
     if name == "carphone":
-        from vdsr.video import read_frames
-
-        path = root / "video" / CARPHONE
-        return [(f"carphone@{i}", rgb) for i, rgb in read_frames(path, CARPHONE_FRAMES)]
+        return _frames(root, CARPHONE, "carphone", CARPHONE_FRAMES)
     return load_set(name, root)
 
 
