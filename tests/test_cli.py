@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import make_model
+from vdsr.checkpoint import save_checkpoint
 from vdsr.cli import main
 from vdsr.imageio import read_image, write_image
 from vdsr.pipeline import Upscaler
@@ -163,6 +165,18 @@ def one_bird(tmp_path: Path, data_root: Path) -> Path:
     folder = tmp_path / "one"
     write_image(folder / "bird.png", read_image(data_root / "Set5" / "bird.png")[:96, :96])
     return folder
+
+
+def test_evaluate_keeps_two_runs_whose_checkpoints_share_a_name(
+    tmp_path: Path, tiny_checkpoint: Path, one_bird: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs all write ``last.safetensors``: comparing two must give two columns, not one under one name."""
+    runs = [tmp_path / "run-a" / "last.safetensors", tmp_path / "run-b" / "last.safetensors"]
+    for seed, path in enumerate(runs):
+        save_checkpoint(path, make_model(seed=seed), scales=[2])
+    assert main(["evaluate", "--images", str(one_bird), "--scales", "2", "--models", *map(str, runs)]) == 0
+    table = capsys.readouterr().out
+    assert "\n| last |" in table and "\n| run-b/last |" in table
 
 
 def test_evaluate_scores_each_degradation_against_bicubic(

@@ -263,7 +263,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     label = Path(set_name).name
     methods: dict[str, Method] = {"bicubic": Upscaler(None), "lanczos": Lanczos()}
     for model in args.models:
-        name = resolve_model(model).stem
+        path = resolve_model(model)
+        name = path.stem if path.stem not in methods else f"{path.parent.name}/{path.stem}"  # two runs' last.*
         methods[name] = _load_upscaler(model, args.engine)
         if args.ensemble:
             methods[f"{name} +x8"] = _load_upscaler(model, args.engine, ensemble=True)
