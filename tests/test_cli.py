@@ -168,7 +168,7 @@ def one_bird(tmp_path: Path, data_root: Path) -> Path:
 
 
 def test_evaluate_keeps_two_runs_whose_checkpoints_share_a_name(
-    tmp_path: Path, tiny_checkpoint: Path, one_bird: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, one_bird: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Runs all write ``last.safetensors``: comparing two must give two columns, not one under one name."""
     runs = [tmp_path / "run-a" / "last.safetensors", tmp_path / "run-b" / "last.safetensors"]
